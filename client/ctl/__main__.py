@@ -1,0 +1,5 @@
+import sys
+
+from reverie.client.ctl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,72 @@
+"""What several ``daemonctl`` commands share: finding out whether a daemon is
+there, and printing results for people or for scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from reverie.client.connection import DaemonError, connect
+from reverie.client.paths import Paths, lock_holder
+from reverie.client.process import pid_alive
+
+NOT_RUNNING = "not running"
+STALE_SOCKET = "stale socket"
+NOT_RESPONDING = "not responding"
+RUNNING = "running"
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_NOT_RUNNING = 3
+
+
+@dataclass
+class Probe:
+    """What we could learn about the daemon without starting one."""
+
+    state: str
+    status: dict[str, Any] = field(default_factory=dict)
+    pid: int | None = None
+    detail: str = ""
+
+    @property
+    def running(self) -> bool:
+        return self.state == RUNNING
+
+
+def probe(paths: Paths, timeout: float = 3.0) -> Probe:
+    """Tell "running", "not running", "stale socket" and "not responding" apart."""
+    try:
+        with connect(paths, autostart=False, client="daemonctl") as conn:
+            status = conn.call("daemon.status", timeout=timeout)
+        return Probe(RUNNING, status=status, pid=status.get("pid"))
+    except DaemonError as exc:
+        detail = exc.message
+    holder = lock_holder(paths.lock)
+    if holder is not None:
+        return Probe(NOT_RESPONDING, pid=holder, detail=detail)
+    if paths.socket.exists():
+        return Probe(STALE_SOCKET, detail=f"{paths.socket} is left over from a daemon that died")
+    return Probe(NOT_RUNNING)
+
+
+def wait_for_exit(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> int:
+    print(f"daemonctl: {message}", file=sys.stderr)
+    return code

@@ -1,0 +1,80 @@
+"""The daemon's shared services, handed to every handler through its context.
+
+``DaemonApp`` is deliberately plain: the composition root (``main.py``)
+builds it, the server and the handlers read from it. Later subsystems
+(lifecycle, projects, sessions) hang off it as attributes so a handler can
+reach any of them without globals.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from reverie.client import __version__
+from reverie.client.paths import Paths
+
+if TYPE_CHECKING:
+    from reverie.daemon.server import Connection, Server
+
+log = logging.getLogger("reverie.daemon")
+
+
+class DaemonApp:
+    """State that lives exactly as long as the daemon process."""
+
+    def __init__(self, paths: Paths, *, socket_path: str | None = None) -> None:
+        self.paths = paths
+        self.version = __version__
+        self.pid = os.getpid()
+        self.started_at = time.time()
+        self.started_monotonic = time.monotonic()
+        self.socket_path = socket_path or str(paths.socket)
+        self.server: Server | None = None
+        self.shutdown_requested = anyio.Event()
+        # Subsystems add their own fields to ``daemon.status`` through these.
+        self.status_providers: list[Callable[[], dict[str, Any]]] = []
+
+    @property
+    def uptime_s(self) -> float:
+        return time.monotonic() - self.started_monotonic
+
+    def request_shutdown(self, reason: str) -> None:
+        if not self.shutdown_requested.is_set():
+            log.info("shutdown requested: %s", reason)
+            self.shutdown_requested.set()
+
+    async def aclose(self) -> None:
+        """Shutdown hook, run after requests drained: persist and close everything."""
+
+    def note_activity(self) -> None:
+        """Called for every request that counts as user activity."""
+
+    async def open_session(self, conn: Connection) -> str:
+        """Return the session id for a freshly handshaken connection.
+
+        A client that reconnects presents its previous id and keeps it.
+        """
+        assert conn.hello is not None
+        return conn.hello.session_id or uuid.uuid4().hex
+
+    async def close_session(self, conn: Connection) -> None:
+        """Called once when a connection ends, however it ends."""
+
+    @property
+    def session_count(self) -> int:
+        return len(self.server.connections) if self.server else 0
+
+    @property
+    def projects_open(self) -> int:
+        return 0
+
+    @property
+    def fsm_state(self) -> str:
+        return "WAKE"

@@ -1,0 +1,40 @@
+"""Where the daemon's log lines go.
+
+In the foreground, and under a service manager that captures output (systemd's
+journal, launchd's log file), they go to stderr. A detached daemon started by
+a client has no terminal, so it writes a size-rotated file that ``daemonctl``
+and every error message can point at.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+
+from reverie.client.paths import Paths
+
+LOG_MAX_BYTES = 5 * 1024 * 1024
+LOG_BACKUPS = 5
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def under_service_manager() -> bool:
+    """systemd sets INVOCATION_ID for its units; our launchd plist sets REVERIE_SERVICE."""
+    return bool(os.environ.get("INVOCATION_ID") or os.environ.get("REVERIE_SERVICE"))
+
+
+def setup_logging(paths: Paths, *, detached: bool, level: int = logging.INFO) -> None:
+    handler: logging.Handler
+    if detached and not under_service_manager():
+        # umask 077 is in force, so the file and its rotations are 0600.
+        handler = logging.handlers.RotatingFileHandler(
+            paths.log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+        )
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

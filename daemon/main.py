@@ -1,0 +1,96 @@
+"""Composition root: lock, listener, services, signals, shutdown.
+
+Order matters and is the point of this module: take the instance lock before
+touching the socket, bind before announcing readiness, and on the way out
+drain requests, run the shutdown hooks (state save), then unlink only the
+socket we bound and finally release the lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable
+
+import anyio
+
+from reverie.client.paths import PathError, ensure_dirs, resolve
+from reverie.daemon.app import DaemonApp
+from reverie.daemon.handlers import build_methods
+from reverie.daemon.instance import AlreadyRunning, BoundSocket, InstanceLock
+from reverie.daemon.logs import setup_logging
+from reverie.daemon.server import Limits, Server
+
+log = logging.getLogger("reverie.daemon")
+
+
+def serve(*, detached: bool = False) -> int:
+    """Run the daemon until it is told to stop; return the process exit code."""
+    os.umask(0o077)
+    paths = resolve()
+    try:
+        ensure_dirs(paths)
+    except (PathError, OSError) as exc:
+        print(f"reverie: cannot start: {exc}", file=sys.stderr)
+        return 1
+    lock = InstanceLock(paths.lock)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        print(f"reverie: {exc}", file=sys.stderr)
+        return 1
+    try:
+        setup_logging(paths, detached=detached)
+        try:
+            bound = BoundSocket(paths.socket)
+        except OSError as exc:
+            log.error("cannot listen on %s: %s", paths.socket, exc)
+            print(f"reverie: cannot listen on {paths.socket}: {exc}", file=sys.stderr)
+            return 1
+        try:
+            app = DaemonApp(paths)
+            anyio.run(run, app, bound.socket, _announce(app))
+        finally:
+            bound.unlink_if_ours()
+            bound.socket.close()
+        log.info("stopped")
+        return 0
+    finally:
+        lock.release()
+
+
+def _announce(app: DaemonApp) -> Callable[[], None]:
+    def on_listening() -> None:
+        log.info(
+            "reverie %s listening on %s (pid %d)", app.version, app.socket_path, app.pid
+        )
+
+    return on_listening
+
+
+async def run(
+    app: DaemonApp, sock: socket.socket, on_listening: Callable[[], None], limits: Limits | None = None
+) -> None:
+    """Serve until a signal or ``daemon.shutdown``, then drain and run hooks."""
+    server = Server(app, build_methods(), limits)
+    app.server = server
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_watch_signals, app)
+        tg.start_soon(_stop_on_request, app, server)
+        await server.serve(sock, on_listening)
+        await app.aclose()
+        tg.cancel_scope.cancel()
+
+
+async def _watch_signals(app: DaemonApp) -> None:
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            app.request_shutdown(f"received {signal.Signals(signum).name}")
+
+
+async def _stop_on_request(app: DaemonApp, server: Server) -> None:
+    await app.shutdown_requested.wait()
+    server.stop_accepting()
