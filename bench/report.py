@@ -99,8 +99,10 @@ def render(sections: dict[str, Section]) -> str:
         "",
     ]
     for section in sections.values():
-        lines += [f"## {section.title}", "", f"Command: `{section.command}` — {section.measured_at}", ""]
-        lines += ["| figure | value | target | reference (same run) | ok |", "|---|---|---|---|---|"]
+        lines += [f"## {section.title}", ""]
+        lines += [f"Command: `{section.command}` — {section.measured_at}", ""]
+        lines += ["| figure | value | target | reference (same run) | ok |"]
+        lines += ["|---|---|---|---|---|"]
         for f in section.figures:
             ok = "" if f.ok is None else ("yes" if f.ok else "**no**")
             lines.append(f"| {f.name} | {f.value} | {f.target} | {f.reference} | {ok} |")

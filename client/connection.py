@@ -109,7 +109,7 @@ class Connection:
         params: Any = None,
         *,
         timeout: float | None = DEFAULT_CALL_TIMEOUT_S,
-        type: Any = Any,  # noqa: A002
+        type: Any = Any,
     ) -> Any:
         """Call ``method`` and wait for its value (decoded as ``type``)."""
         request_id, future = self.start_call(method, params)

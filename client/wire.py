@@ -125,7 +125,7 @@ def encode_payload(value: Any) -> msgspec.Raw:
     return msgspec.Raw(_encoder.encode(value))
 
 
-def decode_payload(raw: msgspec.Raw | bytes, type: Any = Any) -> Any:  # noqa: A002
+def decode_payload(raw: msgspec.Raw | bytes, type: Any = Any) -> Any:
     """Decode a payload, validating it against ``type``."""
     return msgspec.msgpack.decode(raw, type=type)
 

@@ -72,7 +72,10 @@ def _announce(app: DaemonApp) -> Callable[[], None]:
 
 
 async def run(
-    app: DaemonApp, sock: socket.socket, on_listening: Callable[[], None], limits: Limits | None = None
+    app: DaemonApp,
+    sock: socket.socket,
+    on_listening: Callable[[], None],
+    limits: Limits | None = None,
 ) -> None:
     """Serve until a signal or ``daemon.shutdown``, then drain and run hooks."""
     server = Server(app, build_methods(), limits)

@@ -11,6 +11,7 @@ send has a timeout, and the number of connections is capped.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -115,12 +116,18 @@ class Connection:
                     tg.cancel_scope.cancel()
 
     async def _refuse(self, code: str, message: str, request_id: int | None = None) -> NoReturn:
-        """Tell the peer why, then end the connection."""
-        try:
-            with anyio.move_on_after(1):
-                await self.send_message(wire.Error(request_id, code, message))
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            pass
+        """Tell the peer why, then end the connection.
+
+        Closing a Unix socket with unread input makes the kernel reset the
+        peer, which can then lose our explanation; so half-close and discard
+        what is still arriving, briefly and boundedly, before we go.
+        """
+        with anyio.move_on_after(1), contextlib.suppress(*_PEER_GONE):
+            await self.send_message(wire.Error(request_id, code, message))
+            await self.stream.send_eof()
+            with anyio.move_on_after(0.25):
+                for _ in range(16):
+                    await self.stream.receive(RECV_SIZE)
         raise _Closing
 
     async def _read(self, decoder: wire.FrameDecoder, limit: int | None = None) -> list:

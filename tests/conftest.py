@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import DaemonProcess, home_env, kill_lock_holder, private_home
 from reverie.client.paths import resolve
+from tests.support import DaemonProcess, home_env, kill_lock_holder, private_home
 
 
 @pytest.fixture

@@ -108,7 +108,9 @@ class DaemonProcess:
         return self.proc.returncode
 
 
-def daemonctl(env: dict[str, str], *args: str, timeout: float = 30.0) -> subprocess.CompletedProcess:
+def daemonctl(
+    env: dict[str, str], *args: str, timeout: float = 30.0
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*DAEMONCTL, *args], env=env, capture_output=True, text=True, timeout=timeout
     )

@@ -20,6 +20,8 @@ from reverie.client import ctl
 def _command_modules() -> list:
     modules = []
     for info in sorted(pkgutil.iter_modules(ctl.__path__), key=lambda i: i.name):
+        if info.name.startswith("_") or info.name in ("cli", "common"):
+            continue
         module = importlib.import_module(f"{ctl.__name__}.{info.name}")
         if hasattr(module, "add_parser") and hasattr(module, "run"):
             modules.append(module)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 
@@ -41,10 +42,8 @@ def stop(paths: Paths, *, force: bool, timeout: float) -> int:
         return EXIT_OK
     if not force:
         return fail(f"the daemon (pid {pid}) is still running after {timeout:g} s; try --force")
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     if wait_for_exit(pid, 5.0):
         print(f"killed (pid {pid})")
         return EXIT_OK
