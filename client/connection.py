@@ -10,14 +10,10 @@ their own answer with a timeout.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import itertools
 import os
 import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -25,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reverie.client import __version__, wire
-from reverie.client.paths import Paths, ensure_dirs, resolve
+from reverie.client.paths import Paths, resolve
 
 DEFAULT_CALL_TIMEOUT_S = 60.0
 CONNECT_TIMEOUT_S = 5.0
@@ -277,74 +273,17 @@ def connect(
                     f"no daemon is listening on {paths.socket}{hint}; "
                     "start it with `daemonctl start`"
                 ) from None
-        return _autostart(paths, attempt, timeout)
+        except DaemonError as exc:
+            if exc.code != wire.VERSION_MISMATCH or not autostart:
+                raise
+            from reverie.client.upgrade import replace_incompatible_daemon
+
+            replace_incompatible_daemon(paths, exc)
+        from reverie.client.autostart import start_daemon
+
+        return start_daemon(paths, attempt, timeout)
     except (TimeoutError, OSError) as exc:
         raise DaemonUnavailable(
             f"the daemon at {paths.socket} is not responding ({exc}); "
             f"check `daemonctl status` and its log: {paths.log_file}"
         ) from None
-
-
-def _autostart(paths: Paths, attempt: Callable[[], Connection], timeout: float) -> Connection:
-    ensure_dirs(paths)
-    deadline = time.monotonic() + timeout
-    with _spawn_lock(paths, deadline):
-        try:
-            return attempt()  # somebody else started it while we waited
-        except (FileNotFoundError, ConnectionRefusedError):
-            pass
-        proc = spawn_daemon(paths)
-        delay = 0.005
-        exited_at: float | None = None
-        while True:
-            try:
-                return attempt()
-            except (FileNotFoundError, ConnectionRefusedError):
-                pass
-            now = time.monotonic()
-            if exited_at is None and proc.poll() is not None:
-                exited_at = now  # lost a race to a daemon started by hand? give it a moment
-            if now >= deadline or (exited_at is not None and now - exited_at > 2.0):
-                raise DaemonUnavailable(
-                    f"the daemon did not start within {timeout:g} s; "
-                    f"see its log: {paths.log_file} (and `daemonctl status`)"
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
-
-
-@contextlib.contextmanager
-def _spawn_lock(paths: Paths, deadline: float) -> Any:
-    fd = os.open(paths.spawn_lock, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise DaemonUnavailable(
-                        f"timed out waiting for another client to start the daemon; "
-                        f"see {paths.log_file}"
-                    ) from None
-                time.sleep(0.01)
-        yield
-    finally:
-        os.close(fd)
-
-
-def spawn_daemon(paths: Paths) -> subprocess.Popen[bytes]:
-    """Start a detached daemon (own session, no terminal, stderr to its log)."""
-    paths.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with open(paths.log_file, "ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "reverie.daemon", "--detached"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            start_new_session=True,
-            close_fds=True,
-        )
-    # Reap it if it exits while we live, so it never lingers as a zombie.
-    threading.Thread(target=proc.wait, name="reverie-reaper", daemon=True).start()
-    return proc

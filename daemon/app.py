@@ -36,6 +36,7 @@ class DaemonApp:
         self.started_at = time.time()
         self.started_monotonic = time.monotonic()
         self.socket_path = socket_path or str(paths.socket)
+        self.socket_activated = False
         self.server: Server | None = None
         self.shutdown_requested = anyio.Event()
         # Subsystems add their own fields to ``daemon.status`` through these.
@@ -69,7 +70,19 @@ class DaemonApp:
 
     @property
     def session_count(self) -> int:
-        return len(self.server.connections) if self.server else 0
+        if self.server is None:
+            return 0
+        return sum(1 for conn in self.server.connections if conn.session_id is not None)
+
+    @property
+    def service_manager(self) -> str | None:
+        """Which service manager runs us ("systemd", "launchd"), if any.
+
+        Our unit files say so in ``REVERIE_SERVICE``; systemd's own
+        ``INVOCATION_ID`` is not used because terminals started by a user
+        manager pass it on to every shell.
+        """
+        return os.environ.get("REVERIE_SERVICE") or None
 
     @property
     def projects_open(self) -> int:

@@ -166,7 +166,14 @@ class Connection(asyncio.Protocol):
                         f"client speaks protocol {hello.protocol}, daemon {app.version} "
                         f"speaks {wire.PROTOCOL_VERSION}; restart the daemon with the matching "
                         "version (daemonctl restart) or upgrade the client",
-                        {"protocol": wire.PROTOCOL_VERSION, "daemon_version": app.version},
+                        {
+                            "protocol": wire.PROTOCOL_VERSION,
+                            "daemon_version": app.version,
+                            "pid": app.pid,
+                            "sessions": app.session_count,
+                            "in_flight": self.server.in_flight,
+                            "service": app.service_manager,
+                        },
                     )
                 )
             )

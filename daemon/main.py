@@ -23,6 +23,7 @@ from reverie.daemon.handlers import build_methods
 from reverie.daemon.instance import AlreadyRunning, BoundSocket, InstanceLock
 from reverie.daemon.logs import setup_logging
 from reverie.daemon.server import Limits, Server
+from reverie.daemon.service import inherited_listener, sd_notify
 
 log = logging.getLogger("reverie.daemon")
 
@@ -45,17 +46,22 @@ def serve(*, detached: bool = False) -> int:
     try:
         setup_logging(paths, detached=detached)
         try:
-            bound = BoundSocket(paths.socket)
+            inherited = inherited_listener()
+            bound = None if inherited else BoundSocket(paths.socket)
         except OSError as exc:
             log.error("cannot listen on %s: %s", paths.socket, exc)
             print(f"reverie: cannot listen on {paths.socket}: {exc}", file=sys.stderr)
             return 1
+        listener = inherited or bound.socket  # type: ignore[union-attr]
         try:
-            app = DaemonApp(paths)
-            anyio.run(run, app, bound.socket, _announce(app))
+            app = DaemonApp(paths, socket_path=str(listener.getsockname()))
+            app.socket_activated = inherited is not None
+            anyio.run(run, app, listener, _announce(app))
         finally:
-            bound.unlink_if_ours()
-            bound.socket.close()
+            # An inherited socket belongs to the service manager: never unlink it.
+            if bound is not None:
+                bound.unlink_if_ours()
+            listener.close()
         log.info("stopped")
         return 0
     finally:
@@ -65,8 +71,13 @@ def serve(*, detached: bool = False) -> int:
 def _announce(app: DaemonApp) -> Callable[[], None]:
     def on_listening() -> None:
         log.info(
-            "reverie %s listening on %s (pid %d)", app.version, app.socket_path, app.pid
+            "reverie %s listening on %s (pid %d%s)",
+            app.version,
+            app.socket_path,
+            app.pid,
+            ", socket-activated" if app.socket_activated else "",
         )
+        sd_notify("READY=1")
 
     return on_listening
 
@@ -96,4 +107,5 @@ async def _watch_signals(app: DaemonApp) -> None:
 
 async def _stop_on_request(app: DaemonApp, server: Server) -> None:
     await app.shutdown_requested.wait()
+    sd_notify("STOPPING=1")
     server.stop_accepting()

@@ -45,6 +45,8 @@ def status(ctx: CallContext, params: None) -> dict[str, Any]:
         "cpu_percent": cpu,
         "num_fds": fds,
         "socket": app.socket_path,
+        "socket_activated": app.socket_activated,
+        "service": app.service_manager,
         "data_dir": str(app.paths.data_dir),
         "state_file": str(app.paths.state_file),
         "log_file": str(app.paths.log_file),

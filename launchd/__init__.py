@@ -1,0 +1,1 @@
+"""launchd agent template, shipped as package data for `daemonctl install-service`."""

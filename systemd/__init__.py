@@ -1,0 +1,1 @@
+"""systemd unit templates, shipped as package data for `daemonctl install-service`."""
