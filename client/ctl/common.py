@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from reverie.client import wire
 from reverie.client.connection import DaemonError, connect
 from reverie.client.paths import Paths, lock_holder
 from reverie.client.process import pid_alive
@@ -16,6 +17,7 @@ from reverie.client.process import pid_alive
 NOT_RUNNING = "not running"
 STALE_SOCKET = "stale socket"
 NOT_RESPONDING = "not responding"
+INCOMPATIBLE = "running an incompatible version"
 RUNNING = "running"
 
 EXIT_OK = 0
@@ -44,6 +46,9 @@ def probe(paths: Paths, timeout: float = 3.0) -> Probe:
             status = conn.call("daemon.status", timeout=timeout)
         return Probe(RUNNING, status=status, pid=status.get("pid"))
     except DaemonError as exc:
+        if exc.code == wire.VERSION_MISMATCH and isinstance(exc.data, dict):
+            return Probe(INCOMPATIBLE, status=exc.data, pid=exc.data.get("pid"),
+                         detail=exc.message)
         detail = exc.message
     holder = lock_holder(paths.lock)
     if holder is not None:
