@@ -80,7 +80,9 @@ async def run(
     """Serve until a signal or ``daemon.shutdown``, then drain and run hooks."""
     server = Server(app, build_methods(), limits)
     app.server = server
+    await app.projects.start()
     async with anyio.create_task_group() as tg:
+        tg.start_soon(app.projects.run)
         tg.start_soon(_watch_signals, app)
         tg.start_soon(_stop_on_request, app, server)
         await server.serve(sock, on_listening)
