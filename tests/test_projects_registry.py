@@ -234,3 +234,30 @@ def test_concurrent_open_and_evict_never_double_opens(base: Path) -> None:
         assert n == (80,)
 
     run_with(base, body)
+
+
+def test_write_in_flight_during_eviction_never_hangs(base: Path) -> None:
+    (root,) = make_projects(base, 1)
+
+    async def body(registry: ProjectRegistry) -> None:
+        from reverie.daemon.store.executor import StoreClosed
+
+        async with registry.hold(root) as ctx:
+            pass
+        store = ctx.store
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                results: list[BaseException | int] = []
+
+                async def late_write() -> None:
+                    try:
+                        results.append(await ctx.log_activity("late"))
+                    except StoreClosed as exc:
+                        results.append(exc)
+
+                tg.start_soon(late_write)
+                await anyio.sleep(0)
+                await registry.evict(ctx.id)
+        assert store.closed and len(results) == 1
+
+    run_with(base, body)

@@ -264,6 +264,19 @@ class Store:
         if self._thread is not None:
             self._queue.put(_STOP)
             self._thread.join()
+            # A write queued behind the stop marker would otherwise wait out its
+            # timeout; tell its caller now.
+            leftover: list[_Job] = []
+            while True:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(job, _Job):
+                    job.error = StoreClosed(f"the {self.label} database was closed")
+                    leftover.append(job)
+            if leftover:
+                self._notify(leftover)
         with self._readers_lock:
             for conn in self._all_readers:
                 conn.close()
