@@ -23,6 +23,7 @@ from reverie.daemon.handlers import build_methods
 from reverie.daemon.instance import AlreadyRunning, BoundSocket, InstanceLock
 from reverie.daemon.logs import setup_logging
 from reverie.daemon.server import Limits, Server
+from reverie.daemon.store.db import StoreError
 
 log = logging.getLogger("reverie.daemon")
 
@@ -80,7 +81,12 @@ async def run(
     """Serve until a signal or ``daemon.shutdown``, then drain and run hooks."""
     server = Server(app, build_methods(), limits)
     app.server = server
-    await app.projects.start()
+    try:
+        await app.projects.start()
+    except StoreError as exc:
+        log.error("cannot open the daemon database: %s", exc)
+        print(f"reverie: cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     async with anyio.create_task_group() as tg:
         tg.start_soon(app.projects.run)
         tg.start_soon(_watch_signals, app)

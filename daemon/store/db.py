@@ -119,7 +119,7 @@ def quarantine(path: Path, reason: str, *, label: str) -> StoreCorrupt:
         )
     message = (
         f"The {label} database {path} is damaged ({reason}). It was moved aside to "
-        f"{target} and nothing was deleted. {restore} Otherwise the next request starts "
+        f"{target} and nothing was deleted. {restore} Otherwise the next open starts "
         f"an empty database there; the damaged copy stays at {target} for recovery "
         f"(e.g. sqlite3 {target} .recover)."
     )
