@@ -149,28 +149,34 @@ class FrameDecoder:
     can never make us buffer more than one maximum-size frame.
     """
 
-    __slots__ = ("_buf", "max_frame")
+    __slots__ = ("_buf", "_pos", "max_frame")
 
     def __init__(self, max_frame: int = MAX_HANDSHAKE_FRAME) -> None:
         self._buf = bytearray()
+        self._pos = 0  # start of the first undecoded byte in _buf
         self.max_frame = max_frame
 
     @property
     def buffered(self) -> int:
-        """Bytes held for an incomplete frame."""
-        return len(self._buf)
+        """Bytes received but not yet decoded."""
+        return len(self._buf) - self._pos
 
     def feed(self, data: bytes, limit: int | None = None) -> list[Message]:
         """Buffer ``data`` and return the complete messages now available.
 
         ``limit`` stops after that many messages and leaves the rest buffered
-        (``feed(b"")`` returns them later). The handshake uses it so that the
-        frames after ``Hello`` are checked against the post-handshake limit.
+        (``feed(b"")`` returns them later): the handshake uses it so frames
+        after ``Hello`` are checked against the post-handshake limit, and the
+        daemon uses it to decode no more requests than it has room to run.
         """
         buf = self._buf
-        buf += data
+        pos = self._pos
+        if data:
+            if pos and pos >= len(buf) // 2:
+                del buf[:pos]  # compact lazily: at most one move per halving
+                pos = 0
+            buf += data
         out: list[Message] = []
-        pos = 0
         end = len(buf)
         while end - pos >= HEADER_SIZE and (limit is None or len(out) < limit):
             size = int.from_bytes(buf[pos : pos + HEADER_SIZE], "big")
@@ -187,6 +193,8 @@ class FrameDecoder:
             except msgspec.DecodeError as exc:
                 raise FrameError(f"undecodable frame: {exc}") from None
             pos = start + size
-        if pos:
-            del buf[:pos]
+        if pos == end:
+            buf.clear()
+            pos = 0
+        self._pos = pos
         return out
