@@ -19,6 +19,7 @@ import anyio
 
 from reverie.client import __version__
 from reverie.client.paths import Paths
+from reverie.daemon.projects import ProjectRegistry
 
 if TYPE_CHECKING:
     from reverie.daemon.server import Connection, Server
@@ -41,6 +42,8 @@ class DaemonApp:
         self.shutdown_requested = anyio.Event()
         # Subsystems add their own fields to ``daemon.status`` through these.
         self.status_providers: list[Callable[[], dict[str, Any]]] = []
+        # The single owner of every project database; ``main.run`` starts it.
+        self.projects = ProjectRegistry(paths.projects_dir, paths.global_db)
 
     @property
     def uptime_s(self) -> float:
@@ -53,6 +56,7 @@ class DaemonApp:
 
     async def aclose(self) -> None:
         """Shutdown hook, run after requests drained: persist and close everything."""
+        await self.projects.close_all()
 
     def note_activity(self) -> None:
         """Called for every request that counts as user activity."""
@@ -86,7 +90,7 @@ class DaemonApp:
 
     @property
     def projects_open(self) -> int:
-        return 0
+        return self.projects.open_count
 
     @property
     def fsm_state(self) -> str:

@@ -24,6 +24,7 @@ from reverie.daemon.instance import AlreadyRunning, BoundSocket, InstanceLock
 from reverie.daemon.logs import setup_logging
 from reverie.daemon.server import Limits, Server
 from reverie.daemon.service import inherited_listener, sd_notify
+from reverie.daemon.store.db import StoreError
 
 log = logging.getLogger("reverie.daemon")
 
@@ -91,7 +92,14 @@ async def run(
     """Serve until a signal or ``daemon.shutdown``, then drain and run hooks."""
     server = Server(app, build_methods(), limits)
     app.server = server
+    try:
+        await app.projects.start()
+    except StoreError as exc:
+        log.error("cannot open the daemon database: %s", exc)
+        print(f"reverie: cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     async with anyio.create_task_group() as tg:
+        tg.start_soon(app.projects.run)
         tg.start_soon(_watch_signals, app)
         tg.start_soon(_stop_on_request, app, server)
         await server.serve(sock, on_listening)

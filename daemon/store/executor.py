@@ -1,0 +1,303 @@
+"""One database, one writer thread, a few readers, awaited from anyio.
+
+Each :class:`Store` owns a dedicated writer thread with the only write
+connection to its file, so writes to one database are serialised without
+"database is locked" and writes to different databases never wait for each
+other. The writer drains whatever is queued into one transaction (each job
+inside its own savepoint) and commits once: with ``synchronous=FULL`` that is
+one fsync for many writers, which is why eight concurrent writers are faster
+than one rather than contending. A write is acknowledged only after its
+transaction committed, so an acknowledged write survives ``kill -9``.
+
+Reads run on anyio's worker threads through a per-store capacity limiter
+and a small pool of read-only connections (WAL readers see the last commit
+and never block the writer), so a slow read in one project does not queue
+reads of another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+
+from reverie.daemon.store import db
+from reverie.daemon.store.migrations import Migration, migrate
+
+log = logging.getLogger("reverie.store")
+
+T = TypeVar("T")
+
+MAX_PENDING_WRITES = 512
+MAX_BATCH = 256
+READERS = 2
+DEFAULT_TIMEOUT_S = 30.0
+
+
+class StoreClosed(db.StoreError):
+    """The store was closed (eviction or shutdown) before the call ran."""
+
+
+class StoreBusy(db.StoreError):
+    """A call waited longer than its timeout."""
+
+
+class _Job:
+    __slots__ = ("cancelled", "done", "error", "fn", "result", "started")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any]) -> None:
+        self.fn = fn
+        self.done = anyio.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.cancelled = False
+        self.started = False
+
+
+_STOP = object()
+
+
+class Store:
+    """A SQLite database opened, checked and migrated, with async read/write."""
+
+    def __init__(
+        self,
+        path: Path,
+        migrations: Sequence[Migration],
+        *,
+        label: str,
+        readers: int = READERS,
+        max_pending: int = MAX_PENDING_WRITES,
+    ) -> None:
+        self.path = path
+        self.label = label
+        self._migrations = migrations
+        self._writer_conn: sqlite3.Connection | None = None
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._pending = anyio.Semaphore(max_pending)
+        self._thread: threading.Thread | None = None
+        self._token: anyio.lowlevel.EventLoopToken | None = None
+        self._read_limiter = anyio.CapacityLimiter(readers)
+        self._idle_readers: list[sqlite3.Connection] = []
+        self._all_readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
+        self.schema_version = 0
+        self.commits = 0
+
+    def open_sync(self, token: anyio.lowlevel.EventLoopToken) -> None:
+        """Open, integrity-check and migrate; run in a worker thread.
+
+        Raises :class:`db.StoreCorrupt` (after moving the file aside) when the
+        check fails, so a damaged database is never written to.
+        """
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = db.connect(self.path)
+            problem = db.quick_check(conn)
+        except sqlite3.DatabaseError as exc:
+            problem = str(exc)
+        if problem is not None:
+            if conn is not None:
+                conn.close()
+            raise db.quarantine(self.path, problem, label=self.label)
+        assert conn is not None
+        try:
+            self.schema_version = migrate(conn, self._migrations, label=self.label)
+        except BaseException:
+            conn.close()
+            raise
+        self._writer_conn = conn
+        self._token = token
+        self._thread = threading.Thread(
+            target=self._writer_loop, name=f"writer:{self.label}", daemon=True
+        )
+        self._thread.start()
+
+    async def open(self) -> None:
+        token = anyio.lowlevel.current_token()
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(self.open_sync, token)
+
+    async def write(
+        self, fn: Callable[[sqlite3.Connection], T], *, timeout: float = DEFAULT_TIMEOUT_S
+    ) -> T:
+        """Run ``fn(conn)`` inside a write transaction; return once it committed.
+
+        ``fn`` must not begin, commit or roll back itself: it runs inside a
+        savepoint of a batch transaction. If it raises, only its own changes
+        are undone and the exception is re-raised here. If the caller gives up
+        (timeout or cancel) before the job started, the job is skipped; after
+        it started, it may still commit.
+        """
+        if self._closed or self._thread is None:
+            raise StoreClosed(f"the {self.label} database is closed")
+        job = _Job(fn)
+        try:
+            with anyio.fail_after(timeout):
+                async with self._pending:
+                    self._queue.put_nowait(job)
+                    await job.done.wait()
+        except TimeoutError:
+            job.cancelled = True
+            raise StoreBusy(
+                f"a write to the {self.label} database did not finish within {timeout:.0f} s; "
+                "the disk may be stalled. Retry, and check `daemonctl status`."
+            ) from None
+        except BaseException:
+            job.cancelled = True
+            raise
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[no-any-return]
+
+    async def read(
+        self, fn: Callable[[sqlite3.Connection], T], *, timeout: float = DEFAULT_TIMEOUT_S
+    ) -> T:
+        """Run ``fn(conn)`` on a read-only connection in a worker thread."""
+        if self._closed:
+            raise StoreClosed(f"the {self.label} database is closed")
+        try:
+            # The per-store limiter replaces anyio's global one: a busy project
+            # cannot use up the threads another project's reads need. The
+            # timeout can only fire while queued; a running read finishes.
+            with anyio.fail_after(timeout):
+                return await anyio.to_thread.run_sync(
+                    self._read_sync, fn, limiter=self._read_limiter
+                )
+        except TimeoutError:
+            raise StoreBusy(
+                f"reads of the {self.label} database are backed up; retry shortly"
+            ) from None
+
+    def _read_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        with self._readers_lock:
+            conn = self._idle_readers.pop() if self._idle_readers else None
+        if conn is None:
+            conn = db.connect(self.path, readonly=True)
+            with self._readers_lock:
+                self._all_readers.append(conn)
+        try:
+            conn.execute("BEGIN")
+            try:
+                return fn(conn)
+            finally:
+                conn.execute("ROLLBACK")
+        finally:
+            with self._readers_lock:
+                self._idle_readers.append(conn)
+
+    def _writer_loop(self) -> None:
+        conn = self._writer_conn
+        assert conn is not None
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            batch: list[_Job] = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is _STOP:
+                    stopping = True
+                    break
+                batch.append(nxt)
+            self._run_batch(conn, batch)
+
+    def _run_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        live = [j for j in batch if not j.cancelled]
+        ran: list[_Job] = []
+        if live:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for job in live:
+                    job.started = True
+                    conn.execute("SAVEPOINT job")
+                    try:
+                        job.result = job.fn(conn)
+                        conn.execute("RELEASE job")
+                        ran.append(job)
+                    except Exception as exc:
+                        conn.execute("ROLLBACK TO job")
+                        conn.execute("RELEASE job")
+                        job.error = exc
+                conn.execute("COMMIT")
+                self.commits += 1
+            except Exception as exc:
+                log.error("%s: write batch failed: %s", self.label, exc)
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                for job in ran:
+                    job.result = None
+                    job.error = exc
+                for job in live:
+                    if not job.started:
+                        job.error = exc
+        self._notify(batch)
+
+    def _notify(self, batch: list[_Job]) -> None:
+        def wake() -> None:
+            for job in batch:
+                job.done.set()
+
+        # RuntimeError: the event loop is gone (process exiting); nobody waits.
+        with contextlib.suppress(RuntimeError):
+            anyio.from_thread.run_sync(wake, token=self._token)
+
+    def close_sync(self) -> None:
+        """Finish queued writes, checkpoint the WAL and close; run in a worker thread."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join()
+            # A write queued behind the stop marker would otherwise wait out its
+            # timeout; tell its caller now.
+            leftover: list[_Job] = []
+            while True:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(job, _Job):
+                    job.error = StoreClosed(f"the {self.label} database was closed")
+                    leftover.append(job)
+            if leftover:
+                self._notify(leftover)
+        with self._readers_lock:
+            for conn in self._all_readers:
+                conn.close()
+            self._all_readers.clear()
+            self._idle_readers.clear()
+        conn = self._writer_conn
+        if conn is not None:
+            self._writer_conn = None
+            try:
+                conn.execute("PRAGMA optimize")
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:
+                log.warning("%s: checkpoint on close failed: %s", self.label, exc)
+            finally:
+                conn.close()
+
+    async def close(self) -> None:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(self.close_sync)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+

@@ -1,0 +1,153 @@
+"""The per-project schema (``memory.db``), as an append-only list of migrations.
+
+Conventions the memory and rules code relies on:
+
+- Times are Unix seconds (``REAL``).
+- ``tags``, ``file_globs`` and the rule lists are JSON arrays of strings;
+  FTS5's ``unicode61`` tokenizer reads through the JSON punctuation.
+- Booleans are ``0``/``1`` with a ``CHECK``.
+- The FTS5 indexes are external-content tables kept in sync by triggers, so
+  no code path can forget to update them. The ``memories`` update trigger
+  fires only when indexed text changes: bumping ``recall_count`` on every
+  recall must not rewrite the index.
+- ``activity`` is append-only: triggers refuse ``UPDATE`` and ``DELETE``.
+"""
+
+from __future__ import annotations
+
+from reverie.daemon.store.migrations import Migration
+
+_V1_CORE = (
+    """CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE memories (
+        id               INTEGER PRIMARY KEY,
+        category         TEXT NOT NULL
+                         CHECK (category IN ('decision', 'pattern', 'warning', 'learning')),
+        content          TEXT NOT NULL CHECK (length(content) > 0),
+        rationale        TEXT NOT NULL DEFAULT '',
+        tags             TEXT NOT NULL DEFAULT '[]',
+        created_at       REAL NOT NULL,
+        updated_at       REAL NOT NULL,
+        source_session   TEXT,
+        source_agent     TEXT,
+        source_client    TEXT,
+        outcome          TEXT NOT NULL DEFAULT 'unknown'
+                         CHECK (outcome IN ('worked', 'failed', 'unknown')),
+        outcome_note     TEXT,
+        outcome_at       REAL,
+        recall_count     INTEGER NOT NULL DEFAULT 0,
+        last_recalled_at REAL,
+        relevance        REAL NOT NULL DEFAULT 1.0,
+        pinned           INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1)),
+        archived         INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1)),
+        archived_reason  TEXT,
+        superseded_by    INTEGER REFERENCES memories(id) ON DELETE SET NULL
+    )""",
+    "CREATE INDEX memories_category ON memories(category, archived)",
+    "CREATE INDEX memories_created ON memories(created_at)",
+    """CREATE TABLE memory_files (
+        memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+        path      TEXT NOT NULL,
+        PRIMARY KEY (memory_id, path)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX memory_files_path ON memory_files(path)",
+    """CREATE VIRTUAL TABLE memories_fts USING fts5(
+        content, rationale, tags,
+        content='memories', content_rowid='id', tokenize='porter unicode61'
+    )""",
+    """CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+        INSERT INTO memories_fts(rowid, content, rationale, tags)
+        VALUES (new.id, new.content, new.rationale, new.tags);
+    END""",
+    """CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+        INSERT INTO memories_fts(memories_fts, rowid, content, rationale, tags)
+        VALUES ('delete', old.id, old.content, old.rationale, old.tags);
+    END""",
+    """CREATE TRIGGER memories_fts_update AFTER UPDATE OF content, rationale, tags ON memories
+    BEGIN
+        INSERT INTO memories_fts(memories_fts, rowid, content, rationale, tags)
+        VALUES ('delete', old.id, old.content, old.rationale, old.tags);
+        INSERT INTO memories_fts(rowid, content, rationale, tags)
+        VALUES (new.id, new.content, new.rationale, new.tags);
+    END""",
+    """CREATE TABLE rules (
+        id             INTEGER PRIMARY KEY,
+        trigger        TEXT NOT NULL CHECK (length(trigger) > 0),
+        file_globs     TEXT NOT NULL DEFAULT '[]',
+        must_do        TEXT NOT NULL DEFAULT '[]',
+        must_not       TEXT NOT NULL DEFAULT '[]',
+        ask_first      TEXT NOT NULL DEFAULT '[]',
+        warnings       TEXT NOT NULL DEFAULT '[]',
+        priority       INTEGER NOT NULL DEFAULT 0,
+        enabled        INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+        created_at     REAL NOT NULL,
+        updated_at     REAL NOT NULL,
+        source_session TEXT,
+        source_agent   TEXT
+    )""",
+    """CREATE VIRTUAL TABLE rules_fts USING fts5(
+        trigger, must_do, must_not, ask_first, warnings,
+        content='rules', content_rowid='id', tokenize='porter unicode61'
+    )""",
+    """CREATE TRIGGER rules_fts_insert AFTER INSERT ON rules BEGIN
+        INSERT INTO rules_fts(rowid, trigger, must_do, must_not, ask_first, warnings)
+        VALUES (new.id, new.trigger, new.must_do, new.must_not, new.ask_first, new.warnings);
+    END""",
+    """CREATE TRIGGER rules_fts_delete AFTER DELETE ON rules BEGIN
+        INSERT INTO rules_fts(rules_fts, rowid, trigger, must_do, must_not, ask_first, warnings)
+        VALUES ('delete', old.id, old.trigger, old.must_do, old.must_not, old.ask_first,
+                old.warnings);
+    END""",
+    """CREATE TRIGGER rules_fts_update
+    AFTER UPDATE OF trigger, must_do, must_not, ask_first, warnings ON rules BEGIN
+        INSERT INTO rules_fts(rules_fts, rowid, trigger, must_do, must_not, ask_first, warnings)
+        VALUES ('delete', old.id, old.trigger, old.must_do, old.must_not, old.ask_first,
+                old.warnings);
+        INSERT INTO rules_fts(rowid, trigger, must_do, must_not, ask_first, warnings)
+        VALUES (new.id, new.trigger, new.must_do, new.must_not, new.ask_first, new.warnings);
+    END""",
+    """CREATE TABLE digests (
+        id         INTEGER PRIMARY KEY,
+        created_at REAL NOT NULL,
+        since_ts   REAL,
+        until_ts   REAL NOT NULL,
+        body       TEXT NOT NULL,
+        shown_at   REAL
+    )""",
+)
+
+# v2: dedupe needs an indexed hash of the normalised text, and every write is
+# logged to an append-only activity table.
+_V2_HASH_AND_ACTIVITY = (
+    "ALTER TABLE memories ADD COLUMN content_hash TEXT",
+    "CREATE INDEX memories_content_hash ON memories(content_hash)",
+    """CREATE TABLE activity (
+        id         INTEGER PRIMARY KEY,
+        ts         REAL NOT NULL,
+        kind       TEXT NOT NULL,
+        summary    TEXT NOT NULL DEFAULT '',
+        session_id TEXT,
+        agent      TEXT,
+        client     TEXT,
+        memory_id  INTEGER,
+        rule_id    INTEGER,
+        data       TEXT
+    )""",
+    "CREATE INDEX activity_ts ON activity(ts)",
+    "CREATE INDEX activity_kind ON activity(kind, ts)",
+    """CREATE TRIGGER activity_no_update BEFORE UPDATE ON activity BEGIN
+        SELECT RAISE(ABORT, 'activity is append-only');
+    END""",
+    """CREATE TRIGGER activity_no_delete BEFORE DELETE ON activity BEGIN
+        SELECT RAISE(ABORT, 'activity is append-only');
+    END""",
+)
+
+PROJECT_MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "core tables: memories, files, rules, FTS, digests, meta", _V1_CORE),
+    Migration(2, "memory content hash for dedupe; append-only activity log",
+              _V2_HASH_AND_ACTIVITY),
+)
