@@ -19,6 +19,8 @@ import anyio
 
 from reverie.client.paths import PathError, ensure_dirs, resolve
 from reverie.daemon.app import DaemonApp
+from reverie.daemon.config import Config, ConfigError
+from reverie.daemon.config import load as load_config
 from reverie.daemon.handlers import build_methods
 from reverie.daemon.instance import AlreadyRunning, BoundSocket, InstanceLock
 from reverie.daemon.logs import setup_logging
@@ -34,6 +36,11 @@ def serve(*, detached: bool = False) -> int:
     try:
         ensure_dirs(paths)
     except (PathError, OSError) as exc:
+        print(f"reverie: cannot start: {exc}", file=sys.stderr)
+        return 1
+    try:
+        config = load_config(paths.config_file)
+    except ConfigError as exc:
         print(f"reverie: cannot start: {exc}", file=sys.stderr)
         return 1
     lock = InstanceLock(paths.lock)
@@ -52,6 +59,7 @@ def serve(*, detached: bool = False) -> int:
             return 1
         try:
             app = DaemonApp(paths)
+            _add_lifecycle(app, config)
             anyio.run(run, app, bound.socket, _announce(app))
         finally:
             bound.unlink_if_ours()
@@ -60,6 +68,16 @@ def serve(*, detached: bool = False) -> int:
         return 0
     finally:
         lock.release()
+
+
+def _add_lifecycle(app: DaemonApp, config: Config) -> None:
+    """Load and reconcile the persisted state before the first request can arrive."""
+    from reverie.daemon.lifecycle_setup import build_lifecycle, lifecycle_status
+
+    app.config = config
+    lifecycle = build_lifecycle(app.paths, config)
+    app.lifecycle = lifecycle
+    app.status_providers.append(lambda: lifecycle_status(lifecycle))
 
 
 def _announce(app: DaemonApp) -> Callable[[], None]:
@@ -80,6 +98,9 @@ async def run(
     async with anyio.create_task_group() as tg:
         tg.start_soon(_watch_signals, app)
         tg.start_soon(_stop_on_request, app, server)
+        if app.lifecycle is not None:
+            tg.start_soon(app.lifecycle.store.run_saver)
+            await tg.start(app.lifecycle.run)
         await server.serve(sock, on_listening)
         await app.aclose()
         tg.cancel_scope.cancel()
