@@ -169,6 +169,8 @@ class Lifecycle:
         """A request arrived: be awake now. Never waits for anything."""
         self.last_activity_m = self.clock.monotonic()
         self.store.state.last_session_ts = self.clock.time()
+        # Someone is working: a sleep or dream asked for earlier no longer applies.
+        self._force_sleep = self._force_dream = False
         if self.state != WAKE:
             self._epoch += 1
             self._reason = "request"

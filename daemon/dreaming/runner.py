@@ -128,9 +128,11 @@ class DreamRunner:
         started = self.clock.monotonic()
         try:
             if step.in_thread:
-                # abandon_on_cancel=False: a cancelled dream still waits for
-                # the thread, so no step ever runs on unobserved.
-                await anyio.to_thread.run_sync(step.run, abandon_on_cancel=False)
+                # Shielded and never abandoned: a cancelled dream waits for the
+                # running step and records it, so no step runs on unobserved
+                # and none is redone needlessly. Cancellation lands after it.
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(step.run, abandon_on_cancel=False)
             else:
                 step.run()
         except Exception as exc:
