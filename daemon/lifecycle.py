@@ -183,8 +183,9 @@ class Lifecycle:
         self.store.mark_dirty()
 
     def request_sleep(self) -> None:
-        self._force_sleep = True
-        self._kick_now()
+        if self.state == WAKE:
+            self._force_sleep = True
+            self._kick_now()
 
     def request_dream(self) -> None:
         """Dream as soon as possible, skipping the due and quiet gates."""

@@ -100,7 +100,8 @@ class LifecycleModel(RuleBasedStateMachine):
         self.h.tick()
         if self.h.lc.state == WAKE:
             # Only a failing hook (going down) or a dream still finishing may stop it.
-            assert self.h.hook_fails or self.h.runner.running or self.h.store.state.last_transition_error
+            h = self.h
+            assert h.hook_fails or h.runner.running or h.store.state.last_transition_error
 
     @rule()
     def force_sleep(self) -> None:
