@@ -385,6 +385,8 @@ class Lifecycle:
                 await self._dream_done.wait()
             if self.runner.running:
                 log.warning("a dream step is still running; shutdown waits for it")
+        if not self.runner.running:
+            self.runner.thread.close()
         if self.state in (TRANSITIONING, DREAMING):
             # A clean stop is not a crash: do not make the next start think so.
             self.store.state.fsm_state = SLEEP

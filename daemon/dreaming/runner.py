@@ -25,6 +25,7 @@ import anyio
 
 from reverie.daemon.clock import Clock
 from reverie.daemon.config import DreamingConfig
+from reverie.daemon.dreaming.worker import StepThread
 from reverie.daemon.state import DreamProgress, QuarantinedStep, StateStore
 
 log = logging.getLogger("reverie.dreaming")
@@ -61,6 +62,7 @@ class DreamRunner:
         self.current_step: str | None = None
         self.planned = 0
         self._running = False
+        self.thread = StepThread()
 
     @property
     def running(self) -> bool:
@@ -131,8 +133,7 @@ class DreamRunner:
                 # Shielded and never abandoned: a cancelled dream waits for the
                 # running step and records it, so no step runs on unobserved
                 # and none is redone needlessly. Cancellation lands after it.
-                with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(step.run, abandon_on_cancel=False)
+                await self.thread.run(step.run)
             else:
                 step.run()
         except Exception as exc:
