@@ -22,6 +22,8 @@ from reverie.client.paths import Paths
 from reverie.daemon.projects import ProjectRegistry
 
 if TYPE_CHECKING:
+    from reverie.daemon.config import Config
+    from reverie.daemon.lifecycle import Lifecycle
     from reverie.daemon.server import Connection, Server
 
 log = logging.getLogger("reverie.daemon")
@@ -44,6 +46,9 @@ class DaemonApp:
         self.status_providers: list[Callable[[], dict[str, Any]]] = []
         # The single owner of every project database; ``main.run`` starts it.
         self.projects = ProjectRegistry(paths.projects_dir, paths.global_db)
+        # Set by main.serve(); None when a test builds a bare app.
+        self.config: Config | None = None
+        self.lifecycle: Lifecycle | None = None
 
     @property
     def uptime_s(self) -> float:
@@ -56,10 +61,14 @@ class DaemonApp:
 
     async def aclose(self) -> None:
         """Shutdown hook, run after requests drained: persist and close everything."""
+        if self.lifecycle is not None:
+            await self.lifecycle.aclose()
         await self.projects.close_all()
 
     def note_activity(self) -> None:
         """Called for every request that counts as user activity."""
+        if self.lifecycle is not None:
+            self.lifecycle.note_activity()
 
     async def open_session(self, conn: Connection) -> str:
         """Return the session id for a freshly handshaken connection.
@@ -67,7 +76,13 @@ class DaemonApp:
         A client that reconnects presents its previous id and keeps it.
         """
         assert conn.hello is not None
-        return conn.hello.session_id or uuid.uuid4().hex
+        if conn.hello.session_id:
+            return conn.hello.session_id
+        session_id = uuid.uuid4().hex
+        # daemonctl is an operator, not an agent session: it gets no first turn.
+        if self.lifecycle is not None and conn.hello.client != "daemonctl":
+            self.lifecycle.store.mark_first_turn(session_id)
+        return session_id
 
     async def close_session(self, conn: Connection) -> None:
         """Called once when a connection ends, however it ends."""
@@ -94,4 +109,4 @@ class DaemonApp:
 
     @property
     def fsm_state(self) -> str:
-        return "WAKE"
+        return self.lifecycle.state if self.lifecycle is not None else "WAKE"

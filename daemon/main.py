@@ -19,6 +19,8 @@ import anyio
 
 from reverie.client.paths import PathError, ensure_dirs, resolve
 from reverie.daemon.app import DaemonApp
+from reverie.daemon.config import Config, ConfigError
+from reverie.daemon.config import load as load_config
 from reverie.daemon.handlers import build_methods
 from reverie.daemon.instance import AlreadyRunning, BoundSocket, InstanceLock
 from reverie.daemon.logs import setup_logging
@@ -36,6 +38,11 @@ def serve(*, detached: bool = False) -> int:
     try:
         ensure_dirs(paths)
     except (PathError, OSError) as exc:
+        print(f"reverie: cannot start: {exc}", file=sys.stderr)
+        return 1
+    try:
+        config = load_config(paths.config_file)
+    except ConfigError as exc:
         print(f"reverie: cannot start: {exc}", file=sys.stderr)
         return 1
     lock = InstanceLock(paths.lock)
@@ -57,6 +64,7 @@ def serve(*, detached: bool = False) -> int:
         try:
             app = DaemonApp(paths, socket_path=str(listener.getsockname()))
             app.socket_activated = inherited is not None
+            _add_lifecycle(app, config)
             anyio.run(run, app, listener, _announce(app))
         finally:
             # An inherited socket belongs to the service manager: never unlink it.
@@ -67,6 +75,19 @@ def serve(*, detached: bool = False) -> int:
         return 0
     finally:
         lock.release()
+
+
+def _add_lifecycle(app: DaemonApp, config: Config) -> None:
+    """Load and reconcile the persisted state before the first request can arrive."""
+    from reverie.daemon.lifecycle_setup import build_lifecycle, lifecycle_status
+
+    app.config = config
+    lifecycle = build_lifecycle(app.paths, config)
+    app.lifecycle = lifecycle
+    app.status_providers.append(lambda: lifecycle_status(lifecycle))
+    # Going to SLEEP lets go of every project database nobody is using
+    # (closing checkpoints each WAL); dreams reopen what they need.
+    lifecycle.idle_hooks.append(app.projects.close_idle)
 
 
 def _announce(app: DaemonApp) -> Callable[[], None]:
@@ -102,6 +123,9 @@ async def run(
         tg.start_soon(app.projects.run)
         tg.start_soon(_watch_signals, app)
         tg.start_soon(_stop_on_request, app, server)
+        if app.lifecycle is not None:
+            tg.start_soon(app.lifecycle.store.run_saver)
+            await tg.start(app.lifecycle.run)
         await server.serve(sock, on_listening)
         await app.aclose()
         tg.cancel_scope.cancel()

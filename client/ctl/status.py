@@ -43,6 +43,57 @@ def _human_duration(seconds: float) -> str:
     return " ".join(parts)
 
 
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "never"
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+    delta = ts - time.time()
+    rel = f"in {_human_duration(delta)}" if delta > 0 else f"{_human_duration(-delta)} ago"
+    return f"{stamp} ({rel})"
+
+
+def _lifecycle_lines(status: dict[str, Any]) -> list[str]:
+    """The lifecycle fields; an older daemon without them shows just the state."""
+    state = status["fsm_state"]
+    if "fsm_since" not in status:
+        return [f"  state        {state}"]
+    lines = [f"  state        {state} since {_when(status['fsm_since'])}"]
+    nxt = status.get("next_transition")
+    if nxt:
+        lines.append(f"  next         {nxt['to']} at {_when(nxt['at'])}")
+    dream = status.get("last_dream") or {}
+    outcome = dream.get("outcome") or "none yet"
+    line = f"  last dream   {_when(dream.get('at'))}, {outcome}"
+    if dream.get("error"):
+        line += f" ({dream['error']})"
+    lines.append(line)
+    progress = status.get("dream_progress")
+    if progress:
+        planned = progress.get("steps_planned")
+        of = f"/{planned}" if planned else ""
+        lines.append(
+            f"  dreaming     {progress['dream_id']}: {progress['steps_done']}{of} steps done"
+            + (f", now {progress['current_step']}" if progress.get("current_step") else "")
+        )
+    for q in status.get("quarantined_steps") or []:
+        lines.append(
+            f"  quarantined  {q['step']} until {_when(q['until'])}: {q['last_error']}"
+        )
+    recovered = status.get("state_recovered")
+    if recovered:
+        moved = f"; old file kept as {recovered['moved_to']}" if recovered.get("moved_to") else ""
+        lines.append(f"  recovered    state file: {recovered['reason']}{moved}")
+    if status.get("crash_recovered"):
+        lines.append(f"  recovered    {status['crash_recovered']}")
+    err = status.get("last_transition_error")
+    if err:
+        lines.append(
+            f"  last error   {err['transition']} at {_when(err['at'])}: {err['error']} "
+            f"(landed in {err['landed_in']})"
+        )
+    return lines
+
+
 def render(status: dict[str, Any]) -> str:
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(status["started_at"]))
     lines = [
@@ -50,7 +101,7 @@ def render(status: dict[str, Any]) -> str:
         f"  version      daemon {status['version']}, daemonctl {__version__}, "
         f"protocol {status['protocol']}",
         f"  up since     {started} ({_human_duration(status['uptime_s'])})",
-        f"  state        {status['fsm_state']}",
+        *_lifecycle_lines(status),
         f"  sessions     {status['sessions']}",
         f"  projects     {status['projects_open']} open",
         f"  memory       {_human_bytes(status['rss_bytes'])} RSS, "
