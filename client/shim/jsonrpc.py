@@ -1,0 +1,82 @@
+"""JSON-RPC 2.0 over newline-delimited stdio: codes, errors, framing.
+
+One message per line, UTF-8, encoded with msgspec (no embedded newlines:
+JSON escapes them inside strings). The writer is the only thing that
+touches the real stdout, under a lock, so concurrent workers never
+interleave half-lines.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, BinaryIO, Final
+
+import msgspec
+
+PARSE_ERROR: Final = -32700
+INVALID_REQUEST: Final = -32600
+METHOD_NOT_FOUND: Final = -32601
+INVALID_PARAMS: Final = -32602
+INTERNAL_ERROR: Final = -32603
+UNSUPPORTED_PROTOCOL_VERSION: Final = -32022  # defined by MCP 2026-07-28
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder()
+
+
+class RpcFailure(Exception):
+    """A request that ends in a JSON-RPC error response."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+def decode(line: bytes) -> Any:
+    """Parse one line; ``msgspec.DecodeError`` if it is not JSON."""
+    return _decoder.decode(line)
+
+
+def response(request_id: Any, result: Any) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "result": result}
+
+
+def error(request_id: Any, code: int, message: str, data: Any = None) -> dict[str, Any]:
+    err: dict[str, Any] = {"code": code, "message": message}
+    if data is not None:
+        err["data"] = data
+    return {"jsonrpc": "2.0", "id": request_id, "error": err}
+
+
+def notification(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "method": method, "params": params}
+
+
+class Writer:
+    """Serialises whole messages onto the MCP output stream."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def send(self, message: dict[str, Any]) -> None:
+        data = _encoder.encode(message) + b"\n"
+        with self.lock:
+            self.send_locked(data)
+
+    def send_locked(self, data: bytes) -> None:
+        """Write pre-encoded bytes; the caller holds :attr:`lock`."""
+        if self.closed:
+            return
+        try:
+            self._out.write(data)
+            self._out.flush()
+        except (OSError, ValueError):
+            self.closed = True  # the client went away; the reader will see EOF
+
+    @staticmethod
+    def encode(message: dict[str, Any]) -> bytes:
+        return _encoder.encode(message) + b"\n"
