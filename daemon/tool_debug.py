@@ -13,7 +13,6 @@ from typing import Annotated
 
 import anyio
 import msgspec
-
 from reverie.daemon.tools import Tool, ToolContext, ToolFailure, ToolParams
 
 

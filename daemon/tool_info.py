@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import msgspec
-
 from reverie.daemon.tools import Tool, ToolContext, ToolFailure, ToolParams
 
 

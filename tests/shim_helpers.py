@@ -81,11 +81,11 @@ class RawShim:
             self.sent[msg["id"]] = msg["method"]
         self.write(json.dumps(msg).encode() + b"\n")
 
-    def request(self, method: str, params: dict[str, Any] | None = None, id: Any = None) -> Any:  # noqa: A002
+    def request(self, method: str, params: dict[str, Any] | None = None, id: Any = None) -> Any:
         """Send a request and return its id."""
         if id is None:
             self._next_id += 1
-            id = self._next_id  # noqa: A001
+            id = self._next_id
         msg: dict[str, Any] = {"jsonrpc": "2.0", "id": id, "method": method}
         if params is not None:
             msg["params"] = params
@@ -114,10 +114,14 @@ class RawShim:
             if msg.get("id") == request_id and "method" not in msg:
                 return msg
 
-    def call(self, method: str, params: dict[str, Any] | None = None, timeout: float = 20.0) -> dict[str, Any]:
+    def call(
+        self, method: str, params: dict[str, Any] | None = None, timeout: float = 20.0
+    ) -> dict[str, Any]:
         return self.wait_for(self.request(method, params), timeout)
 
-    def initialize(self, version: str = "2025-11-25", capabilities: dict | None = None) -> dict[str, Any]:
+    def initialize(
+        self, version: str = "2025-11-25", capabilities: dict | None = None
+    ) -> dict[str, Any]:
         reply = self.call(
             "initialize",
             {

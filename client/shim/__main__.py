@@ -33,7 +33,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--timeout",
         type=float,
         default=None,
-        help=f"seconds a tool call may take (default: $REVERIE_CALL_TIMEOUT or {DEFAULT_TIMEOUT_S:g})",
+        help="seconds a tool call may take "
+        f"(default: $REVERIE_CALL_TIMEOUT or {DEFAULT_TIMEOUT_S:g})",
     )
     parser.add_argument("--page-size", type=int, default=100, help="tools per tools/list page")
     parser.add_argument("--version", action="version", version=f"reverie-mcp {__version__}")

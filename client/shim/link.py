@@ -256,7 +256,7 @@ class DaemonLink:
                     retried = True
                     continue
                 if read_only:
-                    raise self._unavailable("the connection dropped twice during one call") from None
+                    raise self._unavailable("the connection dropped twice in one call") from None
                 return Outcome(is_error=True, message=WRITE_INTERRUPTED)
             except DaemonError as exc:
                 if exc.code in (wire.INVALID_PARAMS, wire.NOT_FOUND):

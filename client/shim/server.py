@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 import msgspec
-
 from reverie.client.shim import eras
 from reverie.client.shim.jsonrpc import (
     INTERNAL_ERROR,
@@ -135,7 +134,9 @@ class Shim:
             return
         request_id = msg["id"]
         if not isinstance(method, str) or not isinstance(request_id, str | int):
-            self.writer.send(error(None, INVALID_REQUEST, "method must be a string, id a string or integer"))
+            self.writer.send(
+                error(None, INVALID_REQUEST, "method must be a string, id a string or integer")
+            )
             return
         try:
             self._on_request(request_id, method, msg.get("params"))
@@ -232,7 +233,9 @@ class Shim:
             message = None
         except Exception:
             log.exception("request %r failed", request_id)
-            message = error(request_id, INTERNAL_ERROR, "internal error in reverie-mcp; see its stderr")
+            message = error(
+                request_id, INTERNAL_ERROR, "internal error in reverie-mcp; see its stderr"
+            )
         try:
             with self.writer.lock:
                 work.done = True

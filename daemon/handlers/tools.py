@@ -21,7 +21,6 @@ from functools import cache
 from typing import Any
 
 import msgspec
-
 from reverie.client import wire
 from reverie.daemon.rpc import CallContext, MethodTable, RpcError
 from reverie.daemon.tools import Catalog, ToolContext, ToolFailure, build_catalog
