@@ -8,13 +8,13 @@ any library lands in the editor's log instead of corrupting the stream.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import sys
 from typing import NoReturn
 
 from reverie.client import __version__
+from reverie.client.shim import log
 from reverie.client.shim.jsonrpc import Writer
 from reverie.client.shim.link import DaemonLink
 from reverie.client.shim.project import resolve_hint
@@ -48,7 +48,7 @@ def _timeout(flag: float | None) -> float:
     try:
         return float(raw) if raw else DEFAULT_TIMEOUT_S
     except ValueError:
-        logging.getLogger("reverie.mcp").warning("ignoring REVERIE_CALL_TIMEOUT=%r", raw)
+        log.warning("ignoring REVERIE_CALL_TIMEOUT=%r", raw)
         return DEFAULT_TIMEOUT_S
 
 
@@ -58,11 +58,6 @@ def _on_signal(signum: int, frame: object) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=os.environ.get("REVERIE_MCP_LOG", "WARNING").upper(),
-        format="reverie-mcp: %(levelname)s %(message)s",
-    )
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr

@@ -1,17 +1,20 @@
 """JSON-RPC 2.0 over newline-delimited stdio: codes, errors, framing.
 
-One message per line, UTF-8, encoded with msgspec (no embedded newlines:
-JSON escapes them inside strings). The writer is the only thing that
-touches the real stdout, under a lock, so concurrent workers never
-interleave half-lines.
+One message per line, UTF-8 (``json.dumps`` escapes newlines inside
+strings, so a message never spans lines). The stdlib codec is used rather
+than msgspec because it is already half-loaded at start-up and the shim must
+answer ``initialize`` within a few tens of milliseconds of being spawned; the
+messages are small, so the codec's speed is not what a call waits on.
+
+The writer is the only thing that touches the real stdout, under a lock, so
+concurrent workers never interleave half-lines.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any, BinaryIO, Final
-
-import msgspec
 
 PARSE_ERROR: Final = -32700
 INVALID_REQUEST: Final = -32600
@@ -20,8 +23,7 @@ INVALID_PARAMS: Final = -32602
 INTERNAL_ERROR: Final = -32603
 UNSUPPORTED_PROTOCOL_VERSION: Final = -32022  # defined by MCP 2026-07-28
 
-_encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder()
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 class RpcFailure(Exception):
@@ -35,8 +37,13 @@ class RpcFailure(Exception):
 
 
 def decode(line: bytes) -> Any:
-    """Parse one line; ``msgspec.DecodeError`` if it is not JSON."""
-    return _decoder.decode(line)
+    """Parse one line; ``ValueError`` if it is not JSON (or not UTF-8)."""
+    return json.loads(line)
+
+
+def encode(message: Any) -> bytes:
+    """One message as one line, newline included."""
+    return _encoder.encode(message).encode() + b"\n"
 
 
 def response(request_id: Any, result: Any) -> dict[str, Any]:
@@ -67,7 +74,7 @@ class Writer:
         self.closed = False
 
     def send(self, message: dict[str, Any]) -> None:
-        data = _encoder.encode(message) + b"\n"
+        data = encode(message)
         with self.lock:
             self.send_locked(data)
 
@@ -80,7 +87,3 @@ class Writer:
             self._out.flush()
         except (OSError, ValueError):
             self.closed = True  # the client went away; the reader will see EOF
-
-    @staticmethod
-    def encode(message: dict[str, Any]) -> bytes:
-        return _encoder.encode(message) + b"\n"

@@ -8,27 +8,24 @@ simply sent again once; a write may or may not have happened, so the model
 is told to check rather than the call being silently repeated. Every wait is
 bounded by the per-call timeout.
 
-The connection module is imported on first use, not at start-up: answering
-``initialize`` must not pay for sockets, subprocess and futures.
+The connection module (and with it msgspec) is imported on first use, or by
+:func:`prewarm` in the background once ``initialize`` is answered: answering
+``initialize`` must not pay for sockets, subprocess, futures and msgspec.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import CancelledError
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from reverie.client.shim import log
 
 if TYPE_CHECKING:
     from reverie.client.connection import Connection
     from reverie.client.paths import Paths
     from reverie.client.wire import Notice
-
-log = logging.getLogger("reverie.mcp")
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
@@ -45,23 +42,26 @@ class CallCancelled(Exception):
     """The client cancelled the call; no answer must be sent."""
 
 
-@dataclass
 class Outcome:
     """What a tool call produced: structured data, or a failure for the model to read."""
 
-    structured: Any = None
-    is_error: bool = False
-    message: str = ""
+    __slots__ = ("is_error", "message", "structured")
+
+    def __init__(self, structured: Any = None, is_error: bool = False, message: str = "") -> None:
+        self.structured = structured
+        self.is_error = is_error
+        self.message = message
 
 
-@dataclass
 class Catalog:
-    version: str
-    tools: list[dict[str, Any]]
-    read_only: dict[str, bool] = field(default_factory=dict)
+    """The daemon's tools as it listed them, and which of them only read."""
 
-    def __post_init__(self) -> None:
-        self.read_only = {t["name"]: bool(t.get("readOnly")) for t in self.tools}
+    __slots__ = ("read_only", "tools", "version")
+
+    def __init__(self, version: str, tools: list[dict[str, Any]]) -> None:
+        self.version = version
+        self.tools = tools
+        self.read_only = {t["name"]: bool(t.get("readOnly")) for t in tools}
 
 
 class CallHandle:
@@ -94,6 +94,11 @@ WRITE_INTERRUPTED = (
     "the daemon restarted; the write may not have completed — check with recall "
     "before repeating it"
 )
+
+
+def prewarm() -> None:
+    """Load what the first call will need while the client is still reading our reply."""
+    import reverie.client.connection  # noqa: F401
 
 
 class DaemonLink:
@@ -214,6 +219,9 @@ class DaemonLink:
         progress: ProgressFn | None = None,
     ) -> Outcome:
         """Run a tool; raises ToolRejected, CallCancelled or LinkUnavailable."""
+        from concurrent.futures import CancelledError
+        from concurrent.futures import TimeoutError as FutureTimeout
+
         from reverie.client import wire
         from reverie.client.connection import ConnectionLost, DaemonError
 

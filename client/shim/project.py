@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import unquote, urlparse
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class ProjectHint:
+class ProjectHint(NamedTuple):
     path: str
     source: str  # "flag", "REVERIE_PROJECT", "CLAUDE_PROJECT_DIR", "roots" or "cwd"
 
@@ -41,6 +38,8 @@ def resolve_hint(flag: str | None, env: Mapping[str, str], cwd: str) -> ProjectH
 
 def first_file_root(result: Any) -> str | None:
     """The path of the first ``file://`` root in a ``roots/list`` result."""
+    from urllib.parse import unquote, urlparse
+
     roots = result.get("roots") if isinstance(result, dict) else None
     if not isinstance(roots, list):
         return None

@@ -10,16 +10,12 @@ bounded: past the bound the reader stops reading and the client feels it.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-import msgspec
-from reverie.client.shim import eras
+from reverie.client.shim import eras, log
 from reverie.client.shim.jsonrpc import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
@@ -29,6 +25,7 @@ from reverie.client.shim.jsonrpc import (
     RpcFailure,
     Writer,
     decode,
+    encode,
     error,
     notification,
     response,
@@ -39,17 +36,15 @@ from reverie.client.shim.link import (
     DaemonLink,
     LinkUnavailable,
     ToolRejected,
+    prewarm,
 )
 from reverie.client.shim.project import ProjectHint, first_file_root
-
-log = logging.getLogger("reverie.mcp")
 
 MAX_IN_FLIGHT = 64
 MAX_LINE = 16 * 1024 * 1024
 ROOTS_WAIT_S = 2.0
 EOF_GRACE_S = 0.5  # well inside the 1 s clients allow before SIGTERM
 ROOTS_REQUEST_ID = "reverie-roots-1"
-_json = msgspec.json.Encoder()
 
 
 class InFlight:
@@ -116,7 +111,7 @@ class Shim:
     def handle_line(self, line: bytes) -> None:
         try:
             msg = decode(line)
-        except msgspec.DecodeError as exc:
+        except ValueError as exc:
             self.writer.send(error(None, PARSE_ERROR, f"not valid JSON: {exc}"))
             return
         if not isinstance(msg, dict) or msg.get("jsonrpc") != "2.0":
@@ -171,6 +166,7 @@ class Shim:
         if self._client_roots and not self.hint.explicit:
             self._roots_ready.clear()  # until we asked and heard back (or gave up)
         self.writer.send(response(request_id, eras.initialize_result(version)))
+        threading.Thread(target=prewarm, name="reverie-prewarm", daemon=True).start()
 
     def _legacy(self, request_id: Any, method: str, params: dict[str, Any]) -> None:
         version = self.legacy_version or eras.LATEST_LEGACY
@@ -191,13 +187,14 @@ class Shim:
             self.client_info = eras.modern_client_info(params)
         if method == "server/discover":
             self.writer.send(response(request_id, eras.discover_result()))
+            threading.Thread(target=prewarm, name="reverie-prewarm", daemon=True).start()
             return
         self._spawn(request_id, method, params, version, modern=True)
 
     def _spawn(
         self, request_id: Any, method: str, params: dict[str, Any], version: str, modern: bool
     ) -> None:
-        key = _json.encode(request_id)
+        key = encode(request_id)
         meta = params.get("_meta")
         token = meta.get("progressToken") if isinstance(meta, dict) else None
         work = InFlight(token if isinstance(token, str | int) else None)
@@ -240,7 +237,7 @@ class Shim:
             with self.writer.lock:
                 work.done = True
                 if message is not None and not work.handle.cancelled:
-                    self.writer.send_locked(_json.encode(message) + b"\n")
+                    self.writer.send_locked(encode(message))
         finally:
             with self._lock:
                 self._in_flight.pop(key, None)
@@ -257,6 +254,8 @@ class Shim:
             "tools": [eras.shape_tool(t, version) for t in catalog.tools[start:end]]
         }
         if end < len(catalog.tools):
+            import base64
+
             raw = f"{catalog.version}:{end}".encode()
             result["nextCursor"] = base64.urlsafe_b64encode(raw).decode()
         if version in eras.MODERN_VERSIONS:
@@ -268,6 +267,9 @@ class Shim:
     def _decode_cursor(cursor: Any, version: str, count: int) -> int:
         if cursor is None:
             return 0
+        import base64
+        import binascii
+
         try:
             raw = base64.urlsafe_b64decode(str(cursor).encode()).decode()
             cursor_version, offset_text = raw.split(":")
@@ -296,7 +298,7 @@ class Shim:
             return eras.tool_error(str(exc))
         if outcome.is_error:
             return eras.tool_error(outcome.message)
-        text = _json.encode(outcome.structured).decode()
+        text = encode(outcome.structured)[:-1].decode()
         return eras.tool_result(outcome.structured, version, text)
 
     def _progress_sender(self, work: InFlight) -> Callable[[dict[str, Any]], None]:
@@ -313,7 +315,7 @@ class Shim:
                 if work.done or work.handle.cancelled or progress <= work.last_progress:
                     return
                 work.last_progress = progress
-                line = _json.encode(notification("notifications/progress", params)) + b"\n"
+                line = encode(notification("notifications/progress", params))
                 self.writer.send_locked(line)
 
         return send
@@ -325,7 +327,7 @@ class Shim:
                     {"jsonrpc": "2.0", "id": ROOTS_REQUEST_ID, "method": "roots/list"}
                 )
         elif method == "notifications/cancelled" and isinstance(params, dict):
-            key = _json.encode(params.get("requestId"))
+            key = encode(params.get("requestId"))
             with self._lock:
                 work = self._in_flight.get(key)
             if work is not None:
