@@ -166,7 +166,7 @@ def struct_schema(struct: type[msgspec.Struct]) -> dict[str, Any]:
     root.pop("title", None)
     if not root.get("required", True):
         del root["required"]
-    if f'"#/$defs/{root_name}"'.encode() in msgspec.json.encode(defs):
+    if f'"#/$defs/{root_name}"'.encode() in msgspec.json.encode([root, defs]):
         defs[root_name] = dict(root)  # a recursive Struct still needs its own definition
     if defs:
         root["$defs"] = defs

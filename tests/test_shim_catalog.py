@@ -28,6 +28,18 @@ def test_struct_schema_is_self_contained_with_an_object_root() -> None:
         jsonschema.validate({"items": [{"n": "x"}]}, schema)
 
 
+class Node(msgspec.Struct):
+    children: list[Node] = []
+
+
+def test_a_recursive_struct_keeps_its_own_definition() -> None:
+    schema = struct_schema(Node)
+    assert schema["type"] == "object" and "Node" in schema["$defs"]
+    jsonschema.validate({"children": [{"children": []}]}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"children": [{"children": 1}]}, schema)
+
+
 def test_every_tool_takes_an_optional_project_and_rejects_unknown_arguments() -> None:
     catalog = build_catalog({"REVERIE_DEBUG_TOOLS": "1"})
     for tool in catalog.tools:

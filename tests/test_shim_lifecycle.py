@@ -64,7 +64,8 @@ def test_daemon_killed_mid_session(env, tmp_path: Path) -> None:
         assert "daemon restarted" in text and "may not have completed" in text and "recall" in text
 
         retried = shim.wait_for(read)["result"]
-        assert retried["isError"] is False and retried["structuredContent"]["slept_s"] == 0.5
+        assert retried["isError"] is False, retried
+        assert retried["structuredContent"]["slept_s"] == 0.5
 
         after = shim.call("tools/call", {"name": "reverie_info", "arguments": {}})
         second = after["result"]["structuredContent"]

@@ -90,6 +90,8 @@ class CallHandle:
             target[0].cancel(target[1])
 
 
+RECONNECT_DELAYS_S = (0.05, 0.2, 0.5)
+
 WRITE_INTERRUPTED = (
     "the daemon restarted; the write may not have completed — check with recall "
     "before repeating it"
@@ -152,23 +154,32 @@ class DaemonLink:
             conn = self._conn
             if conn is not None and not conn.closed:
                 return conn, self._generation
+            from reverie.client import wire
             from reverie.client.connection import DaemonError, connect
             from reverie.client.paths import PathError
 
             generation = self._generation + 1
-            try:
-                conn = connect(
-                    self.paths(),
-                    client="reverie-mcp",
-                    session_id=self._session_id,
-                    client_info=self._client_info(),
-                    project=self._project(),
-                    on_notice=lambda notice: self._on_notice(generation, notice),
-                )
-            except DaemonError as exc:
-                raise self._unavailable(exc.message) from None
-            except (PathError, OSError) as exc:
-                raise self._unavailable(str(exc)) from None
+            # After a lost connection the old daemon may still be dying: a connect
+            # can land in its backlog and be reset. Give the restart a moment.
+            delays = RECONNECT_DELAYS_S if self._session_id is not None else ()
+            for delay in (*delays, None):
+                try:
+                    conn = connect(
+                        self.paths(),
+                        client="reverie-mcp",
+                        session_id=self._session_id,
+                        client_info=self._client_info(),
+                        project=self._project(),
+                        on_notice=lambda notice: self._on_notice(generation, notice),
+                    )
+                    break
+                except DaemonError as exc:
+                    if delay is None or exc.code != wire.UNAVAILABLE:
+                        raise self._unavailable(exc.message) from None
+                    log.info("reconnect failed (%s); retrying in %g s", exc.message, delay)
+                    time.sleep(delay)
+                except (PathError, OSError) as exc:
+                    raise self._unavailable(str(exc)) from None
             if self._session_id is not None and conn.session_id != self._session_id:
                 log.info("session %s was not resumed; now %s", self._session_id, conn.session_id)
             self._session_id = conn.session_id
