@@ -1,0 +1,206 @@
+"""The MCP tool catalog: what every shim offers a model, defined once here.
+
+A tool is a :class:`Tool` spec: a name, a description written for a model,
+its parameters and result as msgspec Structs, behaviour hints, and an async
+handler. The JSON Schemas a shim advertises (``inputSchema``,
+``outputSchema``) are generated from those Structs, so the schema a model
+sees and the validation a call goes through can never disagree.
+
+Tools live in modules listed in :data:`TOOL_MODULES`, each exposing
+``TOOLS: list[Tool]``; the catalog lists them in that fixed order, because
+clients and prompt caches expect the same list on every connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any
+
+import msgspec
+
+if TYPE_CHECKING:
+    from reverie.daemon.rpc import CallContext
+
+# Modules holding tools, in catalog order. The memory tools go before
+# ``tool_info``; the debug tools are appended only under REVERIE_DEBUG_TOOLS=1.
+TOOL_MODULES: tuple[str, ...] = ("reverie.daemon.tool_info",)
+DEBUG_TOOL_MODULES: tuple[str, ...] = ("reverie.daemon.tool_debug",)
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class ToolParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of every tool's parameters: the per-call project override."""
+
+    project: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="Absolute path of the project this call is about; "
+            "omit to use the session's project."
+        ),
+    ] = None
+
+
+class ToolFailure(Exception):
+    """The tool ran and could not do what was asked.
+
+    Becomes an ``isError: true`` result the model reads, so the message must
+    say what went wrong and what to do instead. Malformed arguments are not a
+    ToolFailure: they are rejected before the handler runs (``invalid_params``).
+    """
+
+
+@dataclass
+class ToolContext:
+    """What a tool handler knows about the call it is serving."""
+
+    call: CallContext
+    params: ToolParams
+    catalog: Catalog
+    progress_enabled: bool = False
+    _last_progress: float = field(default=float("-inf"), repr=False)
+
+    @property
+    def session_id(self) -> str | None:
+        return self.call.conn.session_id
+
+    @property
+    def project_hint(self) -> str | None:
+        """The project for this call: the argument, else the session's hint, else its cwd."""
+        if self.params.project:
+            return self.params.project
+        hello = self.call.conn.hello
+        if hello is None:
+            return None
+        return hello.project or hello.cwd
+
+    async def progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        """Report progress; dropped unless the caller asked for it or it does not advance."""
+        if not self.progress_enabled or progress <= self._last_progress:
+            return
+        self._last_progress = progress
+        data: dict[str, Any] = {"progress": progress}
+        if total is not None:
+            data["total"] = total
+        if message is not None:
+            data["message"] = message
+        await self.call.notify("progress", data)
+
+
+ToolHandler = Callable[[ToolContext, Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One tool. ``read_only`` is what a shim trusts when deciding to retry a call."""
+
+    name: str
+    title: str
+    description: str
+    params: type[ToolParams]
+    result: type[msgspec.Struct]
+    handler: ToolHandler
+    read_only: bool
+    destructive: bool = False
+    idempotent: bool = False
+    open_world: bool = False
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"tool name {self.name!r} must be 1-64 chars of [A-Za-z0-9_.-]")
+
+    @cached_property
+    def input_schema(self) -> dict[str, Any]:
+        return struct_schema(self.params)
+
+    @cached_property
+    def output_schema(self) -> dict[str, Any]:
+        return struct_schema(self.result)
+
+    def descriptor(self) -> dict[str, Any]:
+        """The tool as MCP lists it, plus ``readOnly`` for the shim's retry decision."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "inputSchema": self.input_schema,
+            "outputSchema": self.output_schema,
+            "annotations": {
+                "title": self.title,
+                "readOnlyHint": self.read_only,
+                "destructiveHint": self.destructive,
+                "idempotentHint": self.idempotent,
+                "openWorldHint": self.open_world,
+            },
+            "readOnly": self.read_only,
+        }
+
+    def decode_arguments(self, raw: msgspec.Raw | bytes) -> ToolParams:
+        """Decode MessagePack arguments into the params Struct (ValidationError names the field)."""
+        if bytes(raw) == b"\xc0":  # nil: no arguments given
+            raw = b"\x80"
+        return msgspec.msgpack.decode(raw, type=self.params)
+
+
+def struct_schema(struct: type[msgspec.Struct]) -> dict[str, Any]:
+    """A self-contained JSON Schema whose root is the Struct's object schema.
+
+    msgspec puts every Struct under ``$defs`` and makes the root a ``$ref``;
+    MCP wants ``type: object`` at the root, so the root definition is lifted
+    out and the remaining definitions stay in the same object, where the
+    ``#/$defs/...`` references still resolve.
+    """
+    generated = msgspec.json.schema(struct)
+    defs: dict[str, Any] = dict(generated.get("$defs", {}))
+    ref = generated.get("$ref", "")
+    root_name = ref.rsplit("/", 1)[-1]
+    root = dict(defs.pop(root_name, generated))
+    root.pop("title", None)
+    if not root.get("required", True):
+        del root["required"]
+    if f'"#/$defs/{root_name}"'.encode() in msgspec.json.encode([root, defs]):
+        defs[root_name] = dict(root)  # a recursive Struct still needs its own definition
+    if defs:
+        root["$defs"] = defs
+    if root.get("type") != "object":
+        raise TypeError(f"{struct.__name__} does not produce an object schema")
+    return root
+
+
+class Catalog:
+    """The tools a daemon serves, in a fixed order, with a version for caching."""
+
+    def __init__(self, tools: list[Tool]) -> None:
+        self._by_name: dict[str, Tool] = {}
+        for tool in tools:
+            if tool.name in self._by_name:
+                raise ValueError(f"tool {tool.name} declared twice")
+            self._by_name[tool.name] = tool
+        self.tools = list(tools)
+        self.descriptors = [tool.descriptor() for tool in tools]
+        encoded = msgspec.json.encode(self.descriptors)
+        self.version = hashlib.sha256(encoded).hexdigest()[:16]
+        self.size_bytes = len(encoded)
+
+    def get(self, name: str) -> Tool | None:
+        return self._by_name.get(name)
+
+
+def build_catalog(env: Mapping[str, str] | None = None) -> Catalog:
+    """Collect ``TOOLS`` from every tool module, in order."""
+    env = os.environ if env is None else env
+    modules = TOOL_MODULES
+    if env.get("REVERIE_DEBUG_TOOLS") == "1":
+        modules = modules + DEBUG_TOOL_MODULES
+    tools: list[Tool] = []
+    for name in modules:
+        tools.extend(importlib.import_module(name).TOOLS)
+    return Catalog(tools)
