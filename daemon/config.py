@@ -76,7 +76,20 @@ class StateConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     corrupt_keep: Annotated[int, msgspec.Meta(ge=1)] = 3
 
 
+class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Connection limits: what keeps the daemon's memory bounded under any load."""
+
+    max_connections: Annotated[int, msgspec.Meta(ge=1)] = 512
+    # Requests running at once per connection; beyond it reading pauses.
+    max_in_flight: Annotated[int, msgspec.Meta(ge=1)] = 64
+    # A peer that does not read its answers for this long is disconnected.
+    send_timeout_s: Seconds = 30.0
+    # On shutdown, in-flight requests get this long to finish.
+    drain_timeout_s: Seconds = 10.0
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    server: ServerConfig = msgspec.field(default_factory=ServerConfig)
     lifecycle: LifecycleConfig = msgspec.field(default_factory=LifecycleConfig)
     dreaming: DreamingConfig = msgspec.field(default_factory=DreamingConfig)
     state: StateConfig = msgspec.field(default_factory=StateConfig)

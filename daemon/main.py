@@ -24,7 +24,7 @@ from reverie.daemon.config import load as load_config
 from reverie.daemon.handlers import build_methods
 from reverie.daemon.instance import AlreadyRunning, BoundSocket, InstanceLock
 from reverie.daemon.logs import setup_logging
-from reverie.daemon.server import Limits, Server
+from reverie.daemon.server import Server
 from reverie.daemon.service import inherited_listener, sd_notify
 from reverie.daemon.store.db import StoreError
 
@@ -108,10 +108,9 @@ async def run(
     app: DaemonApp,
     sock: socket.socket,
     on_listening: Callable[[], None],
-    limits: Limits | None = None,
 ) -> None:
     """Serve until a signal or ``daemon.shutdown``, then drain and run hooks."""
-    server = Server(app, build_methods(), limits)
+    server = Server(app, build_methods(), app.config.server if app.config else None)
     app.server = server
     try:
         await app.projects.start()

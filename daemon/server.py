@@ -20,6 +20,7 @@ import anyio
 import anyio.abc
 
 from reverie.client import wire
+from reverie.daemon.config import ServerConfig
 from reverie.daemon.connection import Connection
 from reverie.daemon.peercred import peer_credentials
 from reverie.daemon.rpc import Method
@@ -32,31 +33,15 @@ log = logging.getLogger("reverie.server")
 ACCEPT_BATCH = 64
 
 
-class Limits:
-    """Per-daemon limits; tests shrink them to exercise the edges."""
-
-    def __init__(
-        self,
-        max_connections: int = 512,
-        max_in_flight: int = 64,
-        send_timeout_s: float = 30.0,
-        drain_timeout_s: float = 10.0,
-    ) -> None:
-        self.max_connections = max_connections
-        self.max_in_flight = max_in_flight
-        self.send_timeout_s = send_timeout_s
-        self.drain_timeout_s = drain_timeout_s
-
-
 class Server:
     """Accepts connections and runs their requests until asked to drain."""
 
     def __init__(
-        self, app: DaemonApp, methods: dict[str, Method], limits: Limits | None = None
+        self, app: DaemonApp, methods: dict[str, Method], limits: ServerConfig | None = None
     ) -> None:
         self.app = app
         self.methods = methods
-        self.limits = limits or Limits()
+        self.limits = limits or ServerConfig()
         self.connections: set[Connection] = set()
         self.draining = False
         self._in_flight = 0
