@@ -77,7 +77,13 @@ def test_sleep_wake_dream_from_daemonctl(slow_dreamer: DaemonProcess) -> None:
     # Dreaming again resumes the same dream and finishes it.
     dream_id = st["dream_progress"]["dream_id"]
     assert daemonctl(env, "dream").returncode == 0
-    st = wait_for(env, lambda s: s["last_dream"]["outcome"] == "completed", timeout=30)
+    # The outcome is recorded as the dream ends; the way back down to SLEEP
+    # passes through TRANSITIONING, so wait for both.
+    st = wait_for(
+        env,
+        lambda s: s["last_dream"]["outcome"] == "completed" and s["fsm_state"] == "SLEEP",
+        timeout=30,
+    )
     assert st["last_dream"]["outcome"] == "completed", st
     assert st["dream_progress"] is None
     assert st["fsm_state"] == "SLEEP"
