@@ -94,12 +94,16 @@ async def run(
     app.server = server
     try:
         await app.projects.start()
+        await app.agents.load()
+        await app.sessions.load()
     except StoreError as exc:
         log.error("cannot open the daemon database: %s", exc)
         print(f"reverie: cannot start: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
     async with anyio.create_task_group() as tg:
         tg.start_soon(app.projects.run)
+        tg.start_soon(app.sessions.run)
+        tg.start_soon(app.agents.run)
         tg.start_soon(_watch_signals, app)
         tg.start_soon(_stop_on_request, app, server)
         await server.serve(sock, on_listening)
