@@ -75,6 +75,8 @@ class EventFilter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     since: float | None = None
     after_id: int = 0
     limit: int = 200
+    # The newest ``limit`` matches (still oldest first) instead of the oldest.
+    tail: bool = False
 
 
 _COLUMNS = ("id", "ts", "kind", "session_id", "agent", "from_project", "to_project",
@@ -112,11 +114,14 @@ def select_events(conn: sqlite3.Connection, f: EventFilter) -> list[Event]:
         where.append("ts >= ?")
         args.append(f.since)
     limit = max(1, min(f.limit, MAX_LIST))
+    order = "DESC" if f.tail else "ASC"
     rows = conn.execute(
         f"SELECT {', '.join(_COLUMNS)} FROM events WHERE {' AND '.join(where)} "
-        f"ORDER BY id LIMIT {limit}",
+        f"ORDER BY id {order} LIMIT {limit}",
         args,
     ).fetchall()
+    if f.tail:
+        rows.reverse()
     out = []
     for row in rows:
         rec = dict(zip(_COLUMNS, row, strict=True))

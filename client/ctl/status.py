@@ -43,6 +43,15 @@ def _human_duration(seconds: float) -> str:
     return " ".join(parts)
 
 
+def _sessions(status: dict[str, Any]) -> str:
+    text = f"{status['sessions']} connected"
+    if status.get("sessions_detached"):
+        text += f", {status['sessions_detached']} awaiting reconnection"
+    if "agents" in status:
+        text += f"; {status['agents']} agents, {status.get('claims', 0)} claims"
+    return text
+
+
 def render(status: dict[str, Any]) -> str:
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(status["started_at"]))
     lines = [
@@ -51,7 +60,7 @@ def render(status: dict[str, Any]) -> str:
         f"protocol {status['protocol']}",
         f"  up since     {started} ({_human_duration(status['uptime_s'])})",
         f"  state        {status['fsm_state']}",
-        f"  sessions     {status['sessions']}",
+        f"  sessions     {_sessions(status)}",
         f"  projects     {status['projects_open']} open",
         f"  memory       {_human_bytes(status['rss_bytes'])} RSS, "
         f"{status['cpu_percent']:.1f}% CPU, {status['num_fds']} fds",

@@ -30,6 +30,7 @@ async def list_events(ctx: CallContext, params: EventFilter) -> Any:
 @table.method("events.wait", params=WaitParams, wakes=False)
 async def wait(ctx: CallContext, params: WaitParams) -> Any:
     timeout = min(max(params.timeout_s, 0.0), MAX_WAIT_S)
+    params.filter.tail = False  # a follower wants what comes next, in order
     return msgspec.to_builtins(await ctx.app.events.wait(params.filter, timeout))
 
 
