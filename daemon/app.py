@@ -19,7 +19,10 @@ import anyio
 
 from reverie.client import __version__
 from reverie.client.paths import Paths
+from reverie.daemon.agents import AgentRegistry
+from reverie.daemon.events import EventLog
 from reverie.daemon.projects import ProjectRegistry
+from reverie.daemon.sessions import EPHEMERAL_CLIENTS, SessionRegistry
 
 if TYPE_CHECKING:
     from reverie.daemon.config import Config
@@ -49,6 +52,11 @@ class DaemonApp:
         # Set by main.serve(); None when a test builds a bare app.
         self.config: Config | None = None
         self.lifecycle: Lifecycle | None = None
+        # Coordination state lives in reverie.db beside the project index.
+        self.events = EventLog(self.projects.global_store)
+        self.sessions = SessionRegistry(self.events)
+        self.agents = AgentRegistry(self.events, self.sessions)
+        self.status_providers.append(self._coordination_status)
 
     @property
     def uptime_s(self) -> float:
@@ -63,6 +71,12 @@ class DaemonApp:
         """Shutdown hook, run after requests drained: persist and close everything."""
         if self.lifecycle is not None:
             await self.lifecycle.aclose()
+        # Sessions stay live across a restart: save where they are, do not end them.
+        for flush in (self.sessions.flush, self.agents.flush):
+            try:
+                await flush()
+            except Exception:
+                log.exception("saving coordination state failed")
         await self.projects.close_all()
 
     def note_activity(self) -> None:
@@ -73,25 +87,36 @@ class DaemonApp:
     async def open_session(self, conn: Connection) -> str:
         """Return the session id for a freshly handshaken connection.
 
-        A client that reconnects presents its previous id and keeps it.
+        A client that reconnects presents its previous id and, while that
+        session has not ended, gets it back with its guard state and claims.
         """
-        assert conn.hello is not None
-        if conn.hello.session_id:
-            return conn.hello.session_id
-        session_id = uuid.uuid4().hex
-        # daemonctl is an operator, not an agent session: it gets no first turn.
-        if self.lifecycle is not None and conn.hello.client != "daemonctl":
-            self.lifecycle.store.mark_first_turn(session_id)
-        return session_id
+        hello = conn.hello
+        assert hello is not None
+        if hello.client in EPHEMERAL_CLIENTS:
+            return uuid.uuid4().hex
+        rec = await self.sessions.open(
+            conn, client=hello.client, requested_id=hello.session_id,
+            client_info=hello.client_info, pid=conn.peer.pid or hello.pid, cwd=hello.cwd,
+            project_hint=hello.project,
+        )
+        return rec.id
 
     async def close_session(self, conn: Connection) -> None:
         """Called once when a connection ends, however it ends."""
+        if conn.session_id is not None:
+            await self.sessions.detach(conn.session_id, conn)
 
     @property
     def session_count(self) -> int:
-        if self.server is None:
-            return 0
-        return sum(1 for conn in self.server.connections if conn.session_id is not None)
+        """Sessions with a connection right now (detached ones are in their grace)."""
+        return self.sessions.attached_count
+
+    def _coordination_status(self) -> dict[str, Any]:
+        return {
+            "sessions_detached": self.sessions.detached_count,
+            "agents": self.agents.live_count,
+            "claims": self.agents.claim_count,
+        }
 
     @property
     def service_manager(self) -> str | None:

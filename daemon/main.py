@@ -14,6 +14,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import anyio
 
@@ -21,6 +22,7 @@ from reverie.client.paths import PathError, ensure_dirs, resolve
 from reverie.daemon.app import DaemonApp
 from reverie.daemon.config import Config, ConfigError
 from reverie.daemon.config import load as load_config
+from reverie.daemon.events import Event
 from reverie.daemon.handlers import build_methods
 from reverie.daemon.instance import AlreadyRunning, BoundSocket, InstanceLock
 from reverie.daemon.logs import setup_logging
@@ -89,6 +91,16 @@ def _add_lifecycle(app: DaemonApp, config: Config) -> None:
     # (closing checkpoints each WAL); dreams reopen what they need.
     lifecycle.idle_hooks.append(app.projects.close_idle)
 
+    def mark_first_turn(record: Any, resumed: bool) -> None:
+        # A brand-new agent session owes its first tool call a briefing.
+        if not resumed:
+            lifecycle.store.mark_first_turn(record.id)
+
+    app.sessions.on_session_opened.append(mark_first_turn)
+    lifecycle.event_sinks.append(
+        lambda kind, data: app.events.record_soon(Event(kind=kind, success=True, data=data))
+    )
+
 
 def _announce(app: DaemonApp) -> Callable[[], None]:
     def on_listening() -> None:
@@ -114,12 +126,17 @@ async def run(
     app.server = server
     try:
         await app.projects.start()
+        await app.agents.load()
+        await app.sessions.load()
     except StoreError as exc:
         log.error("cannot open the daemon database: %s", exc)
         print(f"reverie: cannot start: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
     async with anyio.create_task_group() as tg:
         tg.start_soon(app.projects.run)
+        tg.start_soon(app.sessions.run)
+        tg.start_soon(app.agents.run)
+        tg.start_soon(app.events.run_recorder)
         tg.start_soon(_watch_signals, app)
         tg.start_soon(_stop_on_request, app, server)
         if app.lifecycle is not None:

@@ -128,3 +128,25 @@ def test_connection_pragmas(tmp: Path) -> None:
     assert conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
     assert conn.execute("PRAGMA busy_timeout").fetchone() == (db.BUSY_TIMEOUT_MS,)
     assert (tmp / "p.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_global_v1_database_gains_coordination_tables_and_keeps_projects(tmp: Path) -> None:
+    conn = db.connect(tmp / "g.db")
+    migrate(conn, GLOBAL_MIGRATIONS, label="g", target=1)
+    upsert_project(conn, project_id="p", root="/r", name="r", storage="central",
+                   db_path="/d", now=1.0)
+    assert migrate(conn, GLOBAL_MIGRATIONS, label="g") == latest_version(GLOBAL_MIGRATIONS)
+    assert conn.execute("SELECT id FROM projects").fetchall() == [("p",)]
+    conn.execute("INSERT INTO sessions (id, client, started_at, last_seen) "
+                 "VALUES ('s', 'reverie-mcp', 1, 1)")
+    conn.execute("INSERT INTO agents (session_id, name, started_at, last_active, "
+                 "lease_expires) VALUES ('s', 'a@1', 1, 1, 901)")
+    conn.execute("INSERT INTO claims (session_id, agent, project_id, kind, target, "
+                 "created_at) VALUES ('s', 'a@1', 'p', 'path', 'src', 1)")
+    conn.execute("UPDATE agents SET name = 'renamed' WHERE name = 'a@1'")
+    assert conn.execute("SELECT agent FROM claims").fetchall() == [("renamed",)]
+    conn.execute("INSERT INTO events (ts, kind) VALUES (1, 'session_started')")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("UPDATE events SET kind = 'x'")
+    conn.execute("DELETE FROM sessions WHERE id = 's'")
+    assert conn.execute("SELECT count(*) FROM claims").fetchone() == (0,)

@@ -94,6 +94,15 @@ def _lifecycle_lines(status: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _sessions(status: dict[str, Any]) -> str:
+    text = f"{status['sessions']} connected"
+    if status.get("sessions_detached"):
+        text += f", {status['sessions_detached']} awaiting reconnection"
+    if "agents" in status:
+        text += f"; {status['agents']} agents, {status.get('claims', 0)} claims"
+    return text
+
+
 def render(status: dict[str, Any]) -> str:
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(status["started_at"]))
     lines = [
@@ -102,7 +111,7 @@ def render(status: dict[str, Any]) -> str:
         f"protocol {status['protocol']}",
         f"  up since     {started} ({_human_duration(status['uptime_s'])})",
         *_lifecycle_lines(status),
-        f"  sessions     {status['sessions']}",
+        f"  sessions     {_sessions(status)}",
         f"  projects     {status['projects_open']} open",
         f"  memory       {_human_bytes(status['rss_bytes'])} RSS, "
         f"{status['cpu_percent']:.1f}% CPU, {status['num_fds']} fds",

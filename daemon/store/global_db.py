@@ -1,8 +1,10 @@
 """``reverie.db``: the daemon-wide database.
 
-For now it holds the index of known projects, so ``projects.list`` can show
-projects that are not open and dreaming can find every project's store. The
-sessions issue adds sessions, agents and events as further migrations here.
+It holds the index of known projects, so ``projects.list`` can show
+projects that are not open and dreaming can find every project's store, and
+(from version 2) the coordination state that must outlive a daemon restart:
+sessions with their guard state, agents with their leases and versioned
+current project, claims, and the append-only audit trail of events.
 """
 
 from __future__ import annotations
@@ -13,6 +15,75 @@ from typing import Any
 
 from reverie.daemon.store.executor import Store
 from reverie.daemon.store.migrations import Migration
+
+# Times are Unix seconds. ``guard`` is the session's GuardState as JSON.
+# ``events`` may be pruned by age (retention) but never edited.
+_V2_COORDINATION = (
+    """CREATE TABLE sessions (
+        id             TEXT PRIMARY KEY,
+        client         TEXT NOT NULL,
+        client_name    TEXT,
+        client_version TEXT,
+        pid            INTEGER,
+        pid_started    REAL,
+        cwd            TEXT NOT NULL DEFAULT '',
+        project_hint   TEXT,
+        project_id     TEXT,
+        started_at     REAL NOT NULL,
+        last_seen      REAL NOT NULL,
+        ended_at       REAL,
+        end_reason     TEXT,
+        guard          TEXT NOT NULL DEFAULT '{}'
+    ) WITHOUT ROWID""",
+    "CREATE INDEX sessions_live ON sessions(ended_at)",
+    """CREATE TABLE agents (
+        session_id      TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        name            TEXT NOT NULL,
+        started_at      REAL NOT NULL,
+        last_active     REAL NOT NULL,
+        lease_expires   REAL NOT NULL,
+        ended_at        REAL,
+        project_id      TEXT,
+        project_version INTEGER NOT NULL DEFAULT 0,
+        project_set_by  TEXT,
+        project_set_at  REAL,
+        PRIMARY KEY (session_id, name)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE claims (
+        id         INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        agent      TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        kind       TEXT NOT NULL CHECK (kind IN ('path', 'task')),
+        target     TEXT NOT NULL CHECK (length(target) > 0),
+        note       TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        FOREIGN KEY (session_id, agent) REFERENCES agents(session_id, name)
+            ON DELETE CASCADE ON UPDATE CASCADE
+    )""",
+    "CREATE INDEX claims_project ON claims(project_id)",
+    "CREATE INDEX claims_agent ON claims(session_id, agent)",
+    """CREATE TABLE events (
+        id               INTEGER PRIMARY KEY,
+        ts               REAL NOT NULL,
+        kind             TEXT NOT NULL,
+        session_id       TEXT,
+        agent            TEXT,
+        from_project     TEXT,
+        to_project       TEXT,
+        expected_version INTEGER,
+        actual_version   INTEGER,
+        success          INTEGER CHECK (success IN (0, 1)),
+        error            TEXT,
+        data             TEXT
+    )""",
+    "CREATE INDEX events_ts ON events(ts)",
+    "CREATE INDEX events_kind ON events(kind, id)",
+    "CREATE INDEX events_agent ON events(agent, id)",
+    """CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN
+        SELECT RAISE(ABORT, 'events are append-only');
+    END""",
+)
 
 GLOBAL_MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -32,6 +103,7 @@ GLOBAL_MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX projects_root ON projects(root)",
         ),
     ),
+    Migration(2, "sessions, agents, claims and the events audit trail", _V2_COORDINATION),
 )
 
 
