@@ -26,6 +26,7 @@ from reverie.daemon.agents import Claim, Overlap, ProjectRecord
 from reverie.daemon.project_identity import ID_PATTERN, ProjectError
 from reverie.daemon.rpc import RpcError
 from reverie.daemon.store import global_db
+from reverie.daemon.tools import ToolParams
 
 if TYPE_CHECKING:
     from reverie.daemon.app import DaemonApp
@@ -35,14 +36,16 @@ NOTICE_OVERLAP = "claims.overlap"
 NOTICE_TIMEOUT_S = 1.0
 
 
-class AgentParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Start/rename an agent, set its project, and add or release claims."""
+class AgentParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
+    """Start/rename an agent, set its project, and add or release claims.
+
+    ``project`` (inherited) is an absolute path inside the project, or a
+    project id.
+    """
 
     name: str | None = None
     start: bool = False
     rename_to: str | None = None
-    # An absolute path inside the project, or a project id.
-    project: str | None = None
     expected_version: int | None = None
     claim_paths: list[str] = []
     claim_task: str | None = None
@@ -61,10 +64,9 @@ class AgentResult(msgspec.Struct, kw_only=True):
     released: list[Claim] = []
 
 
-class AgentsListParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class AgentsListParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
     """Active agents and their claims in a project (default: the caller's), or all."""
 
-    project: str | None = None
     all: bool = False
 
 

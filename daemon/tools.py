@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 # Modules holding tools, in catalog order. The memory tools go before
 # ``tool_info``; the debug tools are appended only under REVERIE_DEBUG_TOOLS=1.
-TOOL_MODULES: tuple[str, ...] = ("reverie.daemon.tool_info",)
+TOOL_MODULES: tuple[str, ...] = ("reverie.daemon.tool_agents", "reverie.daemon.tool_info")
 DEBUG_TOOL_MODULES: tuple[str, ...] = ("reverie.daemon.tool_debug",)
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")

@@ -33,8 +33,9 @@ def _server(env: dict[str, str], log: Path, cwd: Path) -> StdioServerParameters:
 async def _exercise(client: Client, project: Path) -> None:
     tools = await client.list_tools()
     names = [t.name for t in tools.tools]
-    assert names[0] == "reverie_info"
-    assert {"debug_sleep", "debug_write"} <= set(names)
+    assert {"reverie_info", "agent_update", "agents_active", "debug_sleep", "debug_write"} <= set(
+        names
+    )
     info = next(t for t in tools.tools if t.name == "reverie_info")
     assert info.annotations is not None and info.annotations.read_only_hint is True
     assert info.output_schema is not None and info.output_schema["type"] == "object"
@@ -57,6 +58,16 @@ async def _exercise(client: Client, project: Path) -> None:
     with pytest.raises(MCPError) as unknown:
         await client.call_tool("no_such_tool", {})
     assert unknown.value.error.code == -32602
+
+    (project / ".git").mkdir(exist_ok=True)
+    claimed = await client.call_tool(
+        "agent_update", {"claim_paths": ["src/*.py"], "note": "refactoring"}
+    )
+    assert not claimed.is_error, claimed.content
+    assert [c["target"] for c in claimed.structured_content["claims"]] == ["src/*.py"]
+    listed = await client.call_tool("agents_active", {})
+    assert not listed.is_error, listed.content
+    assert any(a["claims"] for a in listed.structured_content["agents"])
 
     seen: list[float] = []
 

@@ -78,6 +78,9 @@ async def call_tool(ctx: CallContext, params: CallParams) -> CallOutcome:
         ) from None
     except msgspec.DecodeError as exc:
         raise RpcError(wire.INVALID_PARAMS, f"{tool.name}: undecodable arguments: {exc}") from None
+    session_id = ctx.conn.session_id
+    if session_id is not None and ctx.app.sessions.get(session_id) is not None:
+        ctx.app.agents.touch(session_id)  # a tool call is activity: it renews leases
     tool_ctx = ToolContext(ctx, args, cat, progress_enabled=params.progress)
     try:
         value = await tool.handler(tool_ctx, args)
