@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.report import Figure, Section, median, ms, percentile
+from bench.report import Figure, Section, compile_bytecode, median, ms, percentile
 
 HERE = Path(__file__).parent
 REVERIE_MCP = [str(Path(sys.executable).with_name("reverie-mcp"))]
@@ -160,21 +160,11 @@ def _start_daemon(env: dict[str, str]) -> subprocess.Popen[bytes]:
     raise RuntimeError("the daemon did not start")
 
 
-def _compile_bytecode() -> None:
-    """Write .pyc files as an installation would, even under PYTHONDONTWRITEBYTECODE:
-    the SDK's files in site-packages were compiled when pip installed them."""
-    import compileall
-
-    root = HERE.parent
-    for folder in ("client", "daemon"):
-        compileall.compile_dir(str(root / folder), quiet=1)
-
-
 def run(quick: bool) -> Section:
     spawns = 5 if quick else 15
     calls = 300 if quick else 2000
     burst = 500 if quick else 3000
-    _compile_bytecode()
+    compile_bytecode()
     home = Path(tempfile.mkdtemp(prefix="rvb-", dir="/tmp"))
     hints = ("REVERIE_PROJECT", "CLAUDE_PROJECT_DIR")
     env = {k: v for k, v in os.environ.items() if k not in hints}
