@@ -25,11 +25,9 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Literal
 
 import anyio
 import msgspec
@@ -37,6 +35,17 @@ import msgspec
 from reverie.client import wire
 from reverie.daemon import claims as claim_rules
 from reverie.daemon import events as ev
+from reverie.daemon.agent_records import (
+    Agent,
+    Claim,
+    ClaimKind,
+    Overlap,
+    ProjectRecord,
+    check_name,
+    default_agent_name,
+    read_live,
+    save_agent,
+)
 from reverie.daemon.events import Event, EventLog
 from reverie.daemon.rpc import RpcError
 from reverie.daemon.sessions import SessionRecord, SessionRegistry
@@ -44,87 +53,7 @@ from reverie.daemon.sessions import SessionRecord, SessionRegistry
 log = logging.getLogger("reverie.agents")
 
 LEASE_S = 15 * 60.0
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:/+-]{0,79}$")
 MAX_CLAIMS_PER_AGENT = 200
-
-ClaimKind = Literal["path", "task"]
-
-
-class Agent(msgspec.Struct, kw_only=True):
-    session_id: str
-    name: str
-    started_at: float
-    last_active: float
-    lease_expires: float
-    ended_at: float | None = None  # set when the lease lapsed or the session ended
-    project_id: str | None = None
-    project_version: int = 0
-    project_set_by: str | None = None
-    project_set_at: float | None = None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.session_id, self.name)
-
-
-class Claim(msgspec.Struct, kw_only=True):
-    id: int
-    session_id: str
-    agent: str
-    project_id: str
-    kind: ClaimKind
-    target: str
-    note: str = ""
-    created_at: float = 0.0
-
-
-class Overlap(msgspec.Struct, kw_only=True):
-    """``mine`` (the claim just made or held) collides with ``theirs``."""
-
-    mine: Claim
-    theirs: Claim
-
-
-class ProjectRecord(msgspec.Struct, kw_only=True):
-    agent: str
-    session_id: str
-    project_id: str | None
-    version: int
-    set_by: str | None
-    set_at: float | None
-
-
-_AGENT_COLS = ("session_id", "name", "started_at", "last_active", "lease_expires", "ended_at",
-               "project_id", "project_version", "project_set_by", "project_set_at")
-_CLAIM_COLS = ("id", "session_id", "agent", "project_id", "kind", "target", "note",
-               "created_at")
-
-
-def _save_agent(conn: sqlite3.Connection, a: Agent) -> None:
-    # An upsert, not INSERT OR REPLACE: a replace deletes the row first, and
-    # the delete would cascade to the agent's claims.
-    updates = ", ".join(f"{c} = excluded.{c}" for c in _AGENT_COLS[2:])
-    conn.execute(
-        f"INSERT INTO agents ({', '.join(_AGENT_COLS)}) "
-        f"VALUES ({', '.join('?' * len(_AGENT_COLS))}) "
-        f"ON CONFLICT (session_id, name) DO UPDATE SET {updates}",
-        tuple(getattr(a, c) for c in _AGENT_COLS),
-    )
-
-
-def default_agent_name(rec: SessionRecord) -> str:
-    base = rec.client_name or rec.client or "agent"
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", base.strip().lower()).strip("-") or "agent"
-    return f"{slug[:60]}@{rec.pid}" if rec.pid is not None else slug[:60]
-
-
-def check_name(name: str) -> str:
-    if not NAME_RE.match(name):
-        raise RpcError(wire.INVALID_PARAMS,
-                       f"agent name {name!r} is not valid: use 1-80 letters, digits and "
-                       "._@:/+- starting with a letter or digit")
-    return name
-
 
 class AgentRegistry:
     """Agents and claims of live sessions, mirrored in ``reverie.db``."""
@@ -156,24 +85,13 @@ class AgentRegistry:
         A lease that lapsed while the daemon was down is renewed from now:
         nobody could have renewed it, so it says nothing about the agent.
         """
-        def read(conn: sqlite3.Connection) -> tuple[list[Any], list[Any]]:
-            agents = conn.execute(
-                f"SELECT {', '.join('a.' + c for c in _AGENT_COLS)} FROM agents a "
-                "JOIN sessions s ON s.id = a.session_id WHERE s.ended_at IS NULL").fetchall()
-            claims = conn.execute(
-                f"SELECT {', '.join('c.' + c for c in _CLAIM_COLS)} FROM claims c "
-                "JOIN sessions s ON s.id = c.session_id WHERE s.ended_at IS NULL").fetchall()
-            return agents, claims
-
-        agent_rows, claim_rows = await self.events.store.read(read)
+        agents, claims = await self.events.store.read(read_live)
         now = self._clock()
-        for row in agent_rows:
-            agent = Agent(**dict(zip(_AGENT_COLS, row, strict=True)))
+        for agent in agents:
             if agent.ended_at is None:
                 agent.lease_expires = max(agent.lease_expires, now + self.lease_s)
             self._agents[agent.key] = agent
-        for row in claim_rows:
-            claim = Claim(**dict(zip(_CLAIM_COLS, row, strict=True)))
+        for claim in claims:
             self._claims[claim.id] = claim
         self._changed.set()
 
@@ -201,11 +119,14 @@ class AgentRegistry:
 
     @property
     def live_count(self) -> int:
-        return sum(1 for a in self._agents.values() if self._is_live(a.session_id, a.name))
+        return sum(1 for a in self._agents.values() if self.is_live(a.session_id, a.name))
 
     @property
     def claim_count(self) -> int:
         return len(self._claims)
+
+    def all_agents(self) -> list[Agent]:
+        return list(self._agents.values())
 
     def agents_of(self, session_id: str) -> list[Agent]:
         return [a for a in self._agents.values() if a.session_id == session_id]
@@ -272,7 +193,7 @@ class AgentRegistry:
                                 success=True, data={"restarted": restarted} if restarted
                                 else None))
         snapshot = msgspec.structs.replace(agent)
-        await self.events.write(events, lambda c: _save_agent(c, snapshot))
+        await self.events.write(events, lambda c: save_agent(c, snapshot))
         self._changed.set()
         return agent
 
@@ -291,7 +212,7 @@ class AgentRegistry:
         def rename(conn: sqlite3.Connection) -> None:
             conn.execute("UPDATE agents SET name = ? WHERE session_id = ? AND name = ?",
                          (new, session_id, old))  # claims follow: ON UPDATE CASCADE
-            _save_agent(conn, agent)
+            save_agent(conn, agent)
 
         await self.events.write([Event(kind=ev.AGENT_RENAMED, session_id=session_id,
                                        agent=new, success=True, data={"from": old})], rename)
@@ -339,7 +260,7 @@ class AgentRegistry:
                        from_project=old_project, to_project=project_id,
                        expected_version=expected_version, actual_version=agent.project_version,
                        success=True, data={"by": by})],
-                lambda c: _save_agent(c, snapshot))
+                lambda c: save_agent(c, snapshot))
         except BaseException:
             if agent.project_version == snapshot.project_version:
                 (agent.project_id, agent.project_version, agent.project_set_by,
@@ -361,7 +282,7 @@ class AgentRegistry:
             raise RpcError(wire.INVALID_PARAMS, str(exc)) from None
         if task is not None and claim_rules.normalise_task(task):
             wanted.append(("task", task.strip()))
-        held = {(c.kind, c.target): c for c in self._claims_of(agent)
+        held = {(c.kind, c.target): c for c in self.claims_of(agent)
                 if c.project_id == project_id}
         new = [(k, t) for k, t in dict.fromkeys(wanted) if (k, t) not in held]
         if len(held) + len(new) > MAX_CLAIMS_PER_AGENT:
@@ -373,7 +294,7 @@ class AgentRegistry:
         snapshot = msgspec.structs.replace(agent)
 
         def insert(conn: sqlite3.Connection) -> list[Claim]:
-            _save_agent(conn, snapshot)
+            save_agent(conn, snapshot)
             out = []
             for kind, target in new:
                 cur = conn.execute(
@@ -412,7 +333,7 @@ class AgentRegistry:
 
     async def _release(self, agent: Agent, ids: set[int] | None, *, reason: str
                        ) -> list[Claim]:
-        gone = [c for c in self._claims_of(agent) if ids is None or c.id in ids]
+        gone = [c for c in self.claims_of(agent) if ids is None or c.id in ids]
         if not gone:
             return []
         for c in gone:
@@ -427,11 +348,11 @@ class AgentRegistry:
             data={"kind": c.kind, "target": c.target, "reason": reason}) for c in gone], delete)
         return gone
 
-    def _claims_of(self, agent: Agent) -> list[Claim]:
+    def claims_of(self, agent: Agent) -> list[Claim]:
         return [c for c in self._claims.values()
                 if c.session_id == agent.session_id and c.agent == agent.name]
 
-    def _is_live(self, session_id: str, name: str) -> bool:
+    def is_live(self, session_id: str, name: str) -> bool:
         agent = self._agents.get((session_id, name))
         return (agent is not None and agent.ended_at is None
                 and agent.lease_expires > self._clock())
@@ -442,7 +363,7 @@ class AgentRegistry:
         for other in self._claims.values():
             if (other.project_id != mine.project_id or other.kind != mine.kind
                     or (other.session_id, other.agent) == (mine.session_id, mine.agent)
-                    or not self._is_live(other.session_id, other.agent)):
+                    or not self.is_live(other.session_id, other.agent)):
                 continue
             if mine.kind == "path":
                 hit = claim_rules.paths_overlap(mine.target, other.target)
@@ -464,28 +385,8 @@ class AgentRegistry:
         return [c for c in self._claims.values()
                 if c.project_id == project_id and c.kind == "path"
                 and (c.session_id, c.agent) != exclude
-                and self._is_live(c.session_id, c.agent)
+                and self.is_live(c.session_id, c.agent)
                 and any(claim_rules.covers(c.target, f) for f in files)]
-
-    def listing(self, project_id: str | None = None) -> list[dict[str, Any]]:
-        """Live agents (in one project, or all) with their claims and overlaps."""
-        out = []
-        for agent in sorted(self._agents.values(), key=lambda a: (a.started_at, a.name)):
-            claims = [c for c in self._claims_of(agent)
-                      if project_id is None or c.project_id == project_id]
-            if project_id is not None and agent.project_id != project_id and not claims:
-                continue
-            session = self.sessions.get(agent.session_id)
-            out.append({
-                **msgspec.to_builtins(agent),
-                "lease_live": self._is_live(agent.session_id, agent.name),
-                "client": session.client_name or session.client if session else None,
-                "attached": self.sessions.is_attached(agent.session_id),
-                "claims": [{**msgspec.to_builtins(c),
-                            "overlaps": [msgspec.to_builtins(o.theirs)
-                                         for o in self.overlaps_of(c)]} for c in claims],
-            })
-        return out
 
     # Lease deadlines
 
@@ -505,7 +406,7 @@ class AgentRegistry:
             await self.events.write([Event(
                 kind=ev.LEASE_EXPIRED, session_id=agent.session_id, agent=agent.name,
                 success=True, data={"last_active": agent.last_active})],
-                lambda c, a=snapshot: _save_agent(c, a))
+                lambda c, a=snapshot: save_agent(c, a))
             log.info("lease of agent %s (session %s) expired", agent.name, agent.session_id)
         return lapsed
 
@@ -528,7 +429,7 @@ class AgentRegistry:
 
         def save_all(conn: sqlite3.Connection) -> None:
             for a in snapshots:
-                _save_agent(conn, a)
+                save_agent(conn, a)
 
         if snapshots:
             await self.events.store.write(save_all)

@@ -22,13 +22,14 @@ import anyio
 import msgspec
 
 from reverie.client import wire
-from reverie.daemon.agents import Claim, Overlap, ProjectRecord
+from reverie.daemon.agent_records import Claim, Overlap, ProjectRecord
 from reverie.daemon.project_identity import ID_PATTERN, ProjectError
 from reverie.daemon.rpc import RpcError
 from reverie.daemon.store import global_db
 from reverie.daemon.tools import ToolParams
 
 if TYPE_CHECKING:
+    from reverie.daemon.agents import AgentRegistry
     from reverie.daemon.app import DaemonApp
 
 _ID_RE = re.compile(ID_PATTERN)
@@ -196,7 +197,7 @@ async def _notify_overlaps(app: DaemonApp, overlaps: list[Overlap]) -> None:
 async def agents_list(app: DaemonApp, session_id: str | None,
                       p: AgentsListParams) -> AgentsListResult:
     if p.all:
-        return AgentsListResult(project_id=None, agents=app.agents.listing(None))
+        return AgentsListResult(project_id=None, agents=agents_listing(app.agents, None))
     if p.project is not None:
         project_id: str | None = await resolve_project_id(app, p.project)
     elif session_id is not None and app.sessions.get(session_id) is not None:
@@ -205,4 +206,27 @@ async def agents_list(app: DaemonApp, session_id: str | None,
                       else await session_project(app, session_id))
     else:
         project_id = None
-    return AgentsListResult(project_id=project_id, agents=app.agents.listing(project_id))
+    return AgentsListResult(project_id=project_id, agents=agents_listing(app.agents, project_id))
+
+
+def agents_listing(
+    agents: AgentRegistry, project_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Live agents (in one project, or all) with their claims and overlaps."""
+    out = []
+    for agent in sorted(agents.all_agents(), key=lambda a: (a.started_at, a.name)):
+        claims = [c for c in agents.claims_of(agent)
+                  if project_id is None or c.project_id == project_id]
+        if project_id is not None and agent.project_id != project_id and not claims:
+            continue
+        session = agents.sessions.get(agent.session_id)
+        out.append({
+            **msgspec.to_builtins(agent),
+            "lease_live": agents.is_live(agent.session_id, agent.name),
+            "client": session.client_name or session.client if session else None,
+            "attached": agents.sessions.is_attached(agent.session_id),
+            "claims": [{**msgspec.to_builtins(c),
+                        "overlaps": [msgspec.to_builtins(o.theirs)
+                                     for o in agents.overlaps_of(c)]} for c in claims],
+        })
+    return out

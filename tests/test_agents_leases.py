@@ -10,6 +10,7 @@ import pytest
 
 from reverie.client import wire
 from reverie.daemon.agents import LEASE_S
+from reverie.daemon.coordination import agents_listing
 from reverie.daemon.rpc import RpcError
 from tests.coordination_support import World, run_world
 from tests.support import private_home
@@ -110,7 +111,7 @@ def test_sub_agents_rename_and_task_claims(db: Path) -> None:
         assert [o.theirs.agent for o in overlaps] == ["worker-1"]
         renamed = await w.agents.start(rec.id, "schema-bot", rename_from="worker-1")
         assert renamed.name == "schema-bot"
-        listing = {a["name"]: a for a in w.agents.listing("p")}
+        listing = {a["name"]: a for a in agents_listing(w.agents, "p")}
         assert [c["target"] for c in listing["schema-bot"]["claims"]] == ["Migrate the  schema"]
         with pytest.raises(RpcError) as info:
             await w.agents.start(rec.id, "bad name!")
