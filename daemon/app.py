@@ -19,6 +19,7 @@ import anyio
 
 from reverie.client import __version__
 from reverie.client.paths import Paths
+from reverie.daemon.memory.service import MemoryService
 from reverie.daemon.projects import ProjectRegistry
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ class DaemonApp:
         self.status_providers: list[Callable[[], dict[str, Any]]] = []
         # The single owner of every project database; ``main.run`` starts it.
         self.projects = ProjectRegistry(paths.projects_dir, paths.global_db)
+        # Memory tools' long-lived parts: guard book, recall counter; ``main.run`` starts it.
+        self.memory = MemoryService(self)
         # Set by main.serve(); None when a test builds a bare app.
         self.config: Config | None = None
         self.lifecycle: Lifecycle | None = None
@@ -63,6 +66,7 @@ class DaemonApp:
         """Shutdown hook, run after requests drained: persist and close everything."""
         if self.lifecycle is not None:
             await self.lifecycle.aclose()
+        await self.memory.aclose()
         await self.projects.close_all()
 
     def note_activity(self) -> None:

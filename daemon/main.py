@@ -121,6 +121,7 @@ async def run(
         raise SystemExit(1) from None
     async with anyio.create_task_group() as tg:
         tg.start_soon(app.projects.run)
+        tg.start_soon(app.memory.run)
         tg.start_soon(_watch_signals, app)
         tg.start_soon(_stop_on_request, app, server)
         if app.lifecycle is not None:

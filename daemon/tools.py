@@ -29,7 +29,11 @@ if TYPE_CHECKING:
 
 # Modules holding tools, in catalog order. The memory tools go before
 # ``tool_info``; the debug tools are appended only under REVERIE_DEBUG_TOOLS=1.
-TOOL_MODULES: tuple[str, ...] = ("reverie.daemon.tool_info",)
+TOOL_MODULES: tuple[str, ...] = (
+    "reverie.daemon.memory.tools_memory",
+    "reverie.daemon.memory.tools_activity",
+    "reverie.daemon.tool_info",
+)
 DEBUG_TOOL_MODULES: tuple[str, ...] = ("reverie.daemon.tool_debug",)
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -38,13 +42,10 @@ _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 class ToolParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Base of every tool's parameters: the per-call project override."""
 
+    # "" rather than None: an optional string costs an ``anyOf`` in every tool's schema.
     project: Annotated[
-        str | None,
-        msgspec.Meta(
-            description="Absolute path of the project this call is about; "
-            "omit to use the session's project."
-        ),
-    ] = None
+        str, msgspec.Meta(description="Absolute project path; default: the session's.")
+    ] = ""
 
 
 class ToolFailure(Exception):
@@ -123,7 +124,7 @@ class Tool:
 
     @cached_property
     def output_schema(self) -> dict[str, Any]:
-        return struct_schema(self.result)
+        return _strip(struct_schema(self.result), ("default", "title"))
 
     def descriptor(self) -> dict[str, Any]:
         """The tool as MCP lists it, plus ``readOnly`` for the shim's retry decision."""
@@ -148,6 +149,25 @@ class Tool:
         if bytes(raw) == b"\xc0":  # nil: no arguments given
             raw = b"\x80"
         return msgspec.msgpack.decode(raw, type=self.params)
+
+
+def _strip(schema: Any, keys: tuple[str, ...]) -> Any:
+    """``schema`` without the annotation ``keys`` (``title``, ``default``) at any depth.
+
+    They help nobody validate a result, and every byte of ``tools/list`` is
+    sent to every conversation. Names under ``properties``/``$defs`` are kept.
+    """
+    if isinstance(schema, list):
+        return [_strip(item, keys) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for k, v in schema.items():
+        if k in ("properties", "$defs") and isinstance(v, dict):
+            out[k] = {name: _strip(sub, keys) for name, sub in v.items()}
+        elif k not in keys:
+            out[k] = _strip(v, keys)
+    return out
 
 
 def struct_schema(struct: type[msgspec.Struct]) -> dict[str, Any]:
