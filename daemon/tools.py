@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 # Modules holding tools, in catalog order. The memory tools go before
 # ``tool_info``; the debug tools are appended only under REVERIE_DEBUG_TOOLS=1.
 TOOL_MODULES: tuple[str, ...] = (
+    "reverie.daemon.memory.tools_briefing",
     "reverie.daemon.memory.tools_memory",
+    "reverie.daemon.memory.tools_rules",
     "reverie.daemon.memory.tools_activity",
     "reverie.daemon.tool_info",
 )
@@ -44,7 +46,7 @@ class ToolParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     # "" rather than None: an optional string costs an ``anyOf`` in every tool's schema.
     project: Annotated[
-        str, msgspec.Meta(description="Absolute project path; default: the session's.")
+        str, msgspec.Meta(description="Project root path; default: the session's.")
     ] = ""
 
 
@@ -55,6 +57,14 @@ class ToolFailure(Exception):
     say what went wrong and what to do instead. Malformed arguments are not a
     ToolFailure: they are rejected before the handler runs (``invalid_params``).
     """
+
+    def __init__(
+        self, message: str, *, violation: str | None = None, remedy: str | None = None
+    ) -> None:
+        super().__init__(message)
+        # A guard refusal names its rule (e.g. ``briefing_required``) and the call that fixes it.
+        self.violation = violation
+        self.remedy = remedy
 
 
 @dataclass
@@ -120,27 +130,36 @@ class Tool:
 
     @cached_property
     def input_schema(self) -> dict[str, Any]:
-        return struct_schema(self.params)
+        return _drop_empty_defaults(struct_schema(self.params))
 
     @cached_property
     def output_schema(self) -> dict[str, Any]:
-        return _strip(struct_schema(self.result), ("default", "title"))
+        # A result explains itself through the tool's description; field
+        # descriptions, titles and defaults there only cost bytes.
+        return _strip(struct_schema(self.result), ("default", "title", "description"))
 
     def descriptor(self) -> dict[str, Any]:
-        """The tool as MCP lists it, plus ``readOnly`` for the shim's retry decision."""
+        """The tool as MCP lists it, plus ``readOnly`` for the shim's retry decision.
+
+        Hints equal to MCP's defaults (read-only false, destructive true,
+        idempotent false, open-world true) are left out: the list is sent to
+        every conversation, so each byte is paid many times.
+        """
+        hints = {
+            "readOnlyHint": self.read_only,
+            "destructiveHint": self.destructive,
+            "idempotentHint": self.idempotent,
+            "openWorldHint": self.open_world,
+        }
+        defaults = {"readOnlyHint": False, "destructiveHint": True, "idempotentHint": False,
+                    "openWorldHint": True}
         return {
             "name": self.name,
             "title": self.title,
             "description": self.description,
             "inputSchema": self.input_schema,
             "outputSchema": self.output_schema,
-            "annotations": {
-                "title": self.title,
-                "readOnlyHint": self.read_only,
-                "destructiveHint": self.destructive,
-                "idempotentHint": self.idempotent,
-                "openWorldHint": self.open_world,
-            },
+            "annotations": {k: v for k, v in hints.items() if v != defaults[k]},
             "readOnly": self.read_only,
         }
 
@@ -167,6 +186,21 @@ def _strip(schema: Any, keys: tuple[str, ...]) -> Any:
             out[k] = {name: _strip(sub, keys) for name, sub in v.items()}
         elif k not in keys:
             out[k] = _strip(v, keys)
+    return out
+
+
+def _drop_empty_defaults(schema: dict[str, Any]) -> dict[str, Any]:
+    """Property defaults of "", [], {}, false or null say nothing a model needs to read."""
+    props = schema.get("properties")
+    if not isinstance(props, dict):
+        return schema
+    out = dict(schema)
+    out["properties"] = {
+        name: {k: v for k, v in sub.items()
+               if not (k == "default" and (v is False or v in ("", [], {}, None)))}
+        if isinstance(sub, dict) else sub
+        for name, sub in props.items()
+    }
     return out
 
 

@@ -8,7 +8,10 @@ import msgspec
 
 from reverie.daemon.tools import build_catalog
 
-MEMORY_TOOLS = ["recall", "remember", "record_outcome", "forget", "activity"]
+MEMORY_TOOLS = [
+    "briefing", "recall", "remember", "record_outcome", "forget", "context_check", "rules",
+    "activity",
+]
 BUDGET = 10 * 1024
 
 

@@ -1,8 +1,9 @@
-"""What every memory tool does around its own work: find the project, hold it.
+"""What every memory tool does around its own work: find the project, hold it, guard it.
 
 :func:`memory_tool` wraps a handler ``(call, params)``: the project comes
 from the ``project`` argument or the session, is held open for the call, and
 resolution or storage problems become tool failures that say what to do.
+The session guard (``guarding.py``) runs around the body.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from reverie.daemon.memory import validate
 from reverie.daemon.memory.activity import Actor
+from reverie.daemon.memory.guarding import Kind, guarded_call
 from reverie.daemon.project_identity import ProjectError
 from reverie.daemon.store.db import StoreError
 from reverie.daemon.tools import ToolContext, ToolFailure, ToolHandler, ToolParams
@@ -77,11 +80,27 @@ async def open_call(ctx: ToolContext) -> AsyncIterator[MemoryCall]:
         yield MemoryCall(ctx, service, project, actor_of(ctx), service.now())
 
 
-def memory_tool(fn: Callable[[MemoryCall, P], Awaitable[R]]) -> ToolHandler:
-    async def handler(ctx: ToolContext, params: Any) -> Any:
-        async with open_call(ctx) as call:
-            return await fn(call, params)
+def memory_tool(
+    kind: Kind | Callable[[Any], Kind], files: Callable[[Any], list[str]] | None = None
+) -> Callable[[Callable[[MemoryCall, P], Awaitable[R]]], ToolHandler]:
+    """Wrap a tool body with project resolution and the session guard.
 
-    handler.__name__ = fn.__name__
-    handler.__doc__ = fn.__doc__
-    return handler
+    ``kind`` (or a function of the params giving it) is what the guard
+    needs to know: reads are never blocked, writes may be, and ``briefing``
+    is the remedy itself. ``files`` picks
+    the files a write touches out of its params (for counsel).
+    """
+
+    def wrap(fn: Callable[[MemoryCall, P], Awaitable[R]]) -> ToolHandler:
+        async def handler(ctx: ToolContext, params: Any) -> Any:
+            async with open_call(ctx) as call:
+                touched = (validate.project_files(call.project.root, files(params))
+                           if files is not None else [])
+                what = kind(params) if callable(kind) else kind
+                return await guarded_call(call, what, touched, lambda: fn(call, params), params)
+
+        handler.__name__ = fn.__name__
+        handler.__doc__ = fn.__doc__
+        return handler
+
+    return wrap

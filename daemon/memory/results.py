@@ -6,7 +6,7 @@ Descriptions are kept short on purpose: every schema here is sent in
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -17,10 +17,10 @@ Category = Literal["decision", "pattern", "warning", "learning"]
 class Guarded(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Results that may carry the guard's first-turn briefing or a counsel note."""
 
-    # Loosely typed and empty when unset: a full briefing schema in every
-    # tool, or an ``anyOf`` with null, would cost bytes in every conversation.
-    briefing: dict[str, Any] = {}
-    counsel: dict[str, Any] = {}
+    # ``{"briefing": ...}`` and/or ``{"counsel": ...}``; empty (left out)
+    # otherwise. Loosely typed: a full briefing schema in every tool would
+    # cost bytes in every conversation.
+    guard: dict[str, Any] = {}
 
 
 class MemoryItem(msgspec.Struct, kw_only=True):
@@ -30,8 +30,8 @@ class MemoryItem(msgspec.Struct, kw_only=True):
     rationale: str
     tags: list[str]
     files: list[str]
-    outcome: Annotated[str, msgspec.Meta(description="worked, failed or unknown")]
-    age: Annotated[str, msgspec.Meta(description="e.g. 5m, 3h, 12d")]
+    outcome: str
+    age: str
     score: float
     archived: bool = False
 

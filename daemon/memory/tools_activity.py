@@ -14,9 +14,7 @@ from reverie.daemon.tools import Tool, ToolParams
 
 class ActivityParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 20
-    kind: Annotated[
-        str, msgspec.Meta(max_length=64, description="e.g. remember, outcome, rule_add")
-    ] = ""
+    kind: Annotated[str, msgspec.Meta(description="e.g. remember, outcome, rule_add")] = ""
 
 
 class ActivityEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -34,7 +32,7 @@ class ActivityResult(Guarded, kw_only=True, omit_defaults=True):
     entries: list[ActivityEntry]
 
 
-@memory_tool
+@memory_tool("read")
 async def activity(call: MemoryCall, params: ActivityParams) -> ActivityResult:
     kind = params.kind.strip() if params.kind else None
     rows = await call.project.read(lambda conn: activity_log.recent(conn, params.limit, kind))
@@ -51,8 +49,8 @@ TOOLS = [
         name="activity",
         title="Project activity",
         description=(
-            "Recent changes to this project's memory and rules, newest first: what, by "
-            "which session and agent, how long ago. Filter by `kind`."
+            "Recent changes to project memory and rules, newest first: what, which session "
+            "and agent, how long ago."
         ),
         params=ActivityParams,
         result=ActivityResult,

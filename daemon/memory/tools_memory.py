@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from reverie.daemon.memory import recall as recall_query
 from reverie.daemon.memory import records, validate
@@ -12,16 +13,14 @@ from reverie.daemon.memory.calls import MemoryCall, memory_tool
 from reverie.daemon.memory.results import Category, Guarded, MemoryItem, age
 from reverie.daemon.tools import Tool, ToolFailure, ToolParams
 
-MemoryId = Annotated[int, msgspec.Meta(ge=1, description="A memory id from recall.")]
+MemoryId = Annotated[int, msgspec.Meta(ge=1)]
 
 
 class RecallParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    query: Annotated[str, msgspec.Meta(max_length=2000, description="Words to search for.")] = ""
-    category: Category | None = None
-    tags: Annotated[list[str], msgspec.Meta(max_length=16)] = []
-    file: Annotated[
-        str, msgspec.Meta(description="Boost memories about this file; alone, list them.")
-    ] = ""
+    query: str = ""
+    category: Category | UnsetType = UNSET
+    tags: list[str] = []
+    file: str = ""
     limit: Annotated[int, msgspec.Meta(ge=1, le=50)] = 10
     include_archived: bool = False
 
@@ -30,12 +29,12 @@ class RecallResult(Guarded, kw_only=True, omit_defaults=True):
     memories: list[MemoryItem]
 
 
-@memory_tool
+@memory_tool("read")
 async def recall(call: MemoryCall, params: RecallParams) -> RecallResult:
     root = call.project.root
     file = validate.project_file(root, params.file, "file") if params.file else None
     query = recall_query.Query(
-        text=params.query, category=params.category, tags=validate.tags(params.tags),
+        text=params.query, category=params.category or None, tags=validate.tags(params.tags),
         file=file, limit=params.limit, include_archived=params.include_archived,
     )
     now = call.now
@@ -54,21 +53,19 @@ def item(h: recall_query.Hit, now: float) -> MemoryItem:
 
 class RememberParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
     category: Category
-    content: Annotated[str, msgspec.Meta(description="The memory itself, ≤ 16 KB.")]
-    rationale: Annotated[str, msgspec.Meta(description="Why.")] = ""
-    tags: Annotated[list[str], msgspec.Meta(max_length=16)] = []
-    files: Annotated[
-        list[str], msgspec.Meta(max_length=32, description="Project files it is about.")
-    ] = []
+    content: Annotated[str, msgspec.Meta(description="≤ 16 KB")]
+    rationale: str = ""
+    tags: list[str] = []
+    files: Annotated[list[str], msgspec.Meta(description="Project files it concerns.")] = []
 
 
 class RememberResult(Guarded, kw_only=True, omit_defaults=True):
     id: int
-    created: Annotated[bool, msgspec.Meta(description="False: a near-duplicate, `id`, exists.")]
+    created: Annotated[bool, msgspec.Meta(description="False: `id` is an existing duplicate.")]
     similarity: float = 0.0
 
 
-@memory_tool
+@memory_tool("write", files=lambda p: p.files)
 async def remember(call: MemoryCall, params: RememberParams) -> RememberResult:
     mem = records.NewMemory(
         category=params.category,
@@ -89,7 +86,7 @@ async def remember(call: MemoryCall, params: RememberParams) -> RememberResult:
 class OutcomeParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
     memory_id: MemoryId
     worked: bool
-    note: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    note: str = ""
 
 
 class OutcomeResult(Guarded, kw_only=True, omit_defaults=True):
@@ -105,9 +102,9 @@ def _missing(call: MemoryCall, memory_id: int) -> ToolFailure:
     )
 
 
-@memory_tool
+@memory_tool("write")
 async def record_outcome(call: MemoryCall, params: OutcomeParams) -> OutcomeResult:
-    note = params.note.strip() or None
+    note = validate.text("note", params.note, limit=4000, required=False) or None
     actor, now = call.actor, call.now
     try:
         previous = await call.project.write(
@@ -124,7 +121,7 @@ async def record_outcome(call: MemoryCall, params: OutcomeParams) -> OutcomeResu
 
 class ForgetParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
     memory_id: MemoryId
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    reason: str
 
 
 class ForgetResult(Guarded, kw_only=True, omit_defaults=True):
@@ -132,7 +129,7 @@ class ForgetResult(Guarded, kw_only=True, omit_defaults=True):
     archived: Annotated[bool, msgspec.Meta(description="False: it already was.")]
 
 
-@memory_tool
+@memory_tool("write")
 async def forget(call: MemoryCall, params: ForgetParams) -> ForgetResult:
     reason = validate.text("reason", params.reason, limit=2000)
     actor, now = call.actor, call.now
@@ -152,10 +149,9 @@ TOOLS = [
         name="recall",
         title="Recall memories",
         description=(
-            "Search this project's memory (decisions, patterns, warnings, learnings) before "
-            "deciding or repeating work. Ranked by relevance; failed decisions and warnings "
-            "rank higher, old items fade. Pass `file` to favour, or alone to list, memories "
-            "about a file."
+            "Search project memory (decisions, patterns, warnings, learnings) before deciding. "
+            "Best first: failed decisions and warnings rank higher, old items fade. `file` "
+            "favours memories about it; alone, lists them."
         ),
         params=RecallParams,
         result=RecallResult,
@@ -166,9 +162,9 @@ TOOLS = [
         name="remember",
         title="Remember",
         description=(
-            "Record something future sessions should know: a decision (with rationale), a "
-            "pattern, a warning or a learning; link the files it concerns. A near-duplicate "
-            "is not stored twice: you get the existing id."
+            "Record what future sessions should know: a decision (with rationale), pattern, "
+            "warning or learning, and the files it concerns. A near-duplicate returns the "
+            "existing id instead."
         ),
         params=RememberParams,
         result=RememberResult,
@@ -179,8 +175,8 @@ TOOLS = [
         name="record_outcome",
         title="Record outcome",
         description=(
-            "Say whether a remembered decision or approach worked. Failed ones are ranked "
-            "higher in recall so nobody repeats them."
+            "Say whether a remembered decision or approach worked; failed ones rank higher so "
+            "nobody repeats them."
         ),
         params=OutcomeParams,
         result=OutcomeResult,
@@ -192,8 +188,8 @@ TOOLS = [
         name="forget",
         title="Forget",
         description=(
-            "Archive a memory that is wrong or obsolete, with the reason. Archived memories "
-            "leave recall (include_archived shows them) and are never deleted."
+            "Archive a wrong or obsolete memory, with the reason. It leaves recall "
+            "(include_archived shows it); nothing is deleted."
         ),
         params=ForgetParams,
         result=ForgetResult,
