@@ -72,7 +72,8 @@ async def open_call(ctx: ToolContext) -> AsyncIterator[MemoryCall]:
         raise ToolFailure(f"`project` must be an absolute path, got {hint!r}.")
     async with contextlib.AsyncExitStack() as stack:
         try:
-            project = await stack.enter_async_context(ctx.call.app.projects.hold(hint))
+            identity = await service.resolve(hint)
+            project = await stack.enter_async_context(ctx.call.app.projects.hold(identity))
         except ProjectError as exc:
             raise ToolFailure(exc.message) from None
         except StoreError as exc:

@@ -54,7 +54,7 @@ def _memories(
         for mid, cat, content, outcome, score in conn.execute(
             f"SELECT m.id, m.category, m.content, m.outcome, "
             f"{ranking.score_sql('1.0 - bm25(memories_fts, 1.0, 0.5, 0.5)', '0')} AS score "
-            "FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid "
+            "FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid "
             f"WHERE memories_fts MATCH :match AND m.archived = 0 AND {_CONCERN} "
             "ORDER BY score DESC LIMIT :limit",
             {"match": match, "now": now, "limit": CANDIDATES},

@@ -68,10 +68,11 @@ def run(conn: sqlite3.Connection, q: Query, now: float) -> list[Hit]:
     )
     match = fts.any_of(q.text) if q.text.strip() else None
     if match is not None:
+        # CROSS JOIN keeps the FTS table the outer loop (see records.find_duplicate).
         args["match"] = match
         sql = (
             f"SELECT {records.COLUMNS}, {ranking.score_sql(BM25, linked)} AS score "
-            "FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid "
+            "FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid "
             f"WHERE memories_fts MATCH :match {''.join(' AND ' + w for w in where)} "
             "ORDER BY score DESC, m.id DESC LIMIT :limit"
         )

@@ -59,6 +59,8 @@ def probe_terms(content: str) -> list[str]:
 
 
 def find_duplicate(conn: sqlite3.Connection, mem: NewMemory) -> Stored | None:
+    # CROSS JOIN pins the FTS table as the outer loop: left to itself SQLite
+    # walks the category index and re-runs the MATCH for every memory.
     digest = content_hash(mem.content)
     row = conn.execute(
         "SELECT id FROM memories WHERE content_hash = ? AND category = ? AND archived = 0 "
@@ -73,7 +75,8 @@ def find_duplicate(conn: sqlite3.Connection, mem: NewMemory) -> Stored | None:
     mine = set(words(mem.content))
     best: Stored | None = None
     for mid, content in conn.execute(
-        "SELECT m.id, m.content FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid "
+        "SELECT m.id, m.content FROM memories_fts "
+        "CROSS JOIN memories m ON m.id = memories_fts.rowid "
         "WHERE memories_fts MATCH ? AND m.category = ? AND m.archived = 0 LIMIT ?",
         (query, mem.category, MAX_CANDIDATES),
     ):

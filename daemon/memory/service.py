@@ -15,9 +15,15 @@ from reverie.daemon.memory.guard import GuardBook
 
 if TYPE_CHECKING:
     from reverie.daemon.app import DaemonApp
-    from reverie.daemon.project_identity import ProjectIdentity
+
+from reverie.daemon.project_identity import ProjectIdentity
 
 DEFAULT_GUARD_MODE = "advise"
+# How long a path → project resolution is reused. Resolving walks the
+# filesystem in a worker thread; a busy session calls many tools a second,
+# and a .reverie.toml edit is picked up this much later at worst.
+RESOLVE_TTL_S = 2.0
+RESOLVE_CACHE = 256
 DEFAULT_COUNSEL_WINDOW_S = 300.0
 
 
@@ -26,6 +32,19 @@ class MemoryService:
         self.app = app
         self.guard = GuardBook()
         self.recalls = RecallCounter(app.projects)
+        self._resolved: dict[str, tuple[ProjectIdentity, float]] = {}
+
+    async def resolve(self, hint: str) -> ProjectIdentity:
+        """The project for ``hint``, reused for :data:`RESOLVE_TTL_S`."""
+        now = time.monotonic()
+        hit = self._resolved.get(hint)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        identity = await self.app.projects.resolve(hint)
+        if len(self._resolved) >= RESOLVE_CACHE:
+            self._resolved.clear()
+        self._resolved[hint] = (identity, now + RESOLVE_TTL_S)
+        return identity
 
     def now(self) -> float:
         """Wall time from the lifecycle's clock, so tests that fake it move memory too."""
