@@ -21,6 +21,7 @@ from reverie.client import __version__
 from reverie.client.paths import Paths
 from reverie.daemon.agents import AgentRegistry
 from reverie.daemon.events import EventLog
+from reverie.daemon.memory.service import MemoryService
 from reverie.daemon.projects import ProjectRegistry
 from reverie.daemon.sessions import EPHEMERAL_CLIENTS, SessionRegistry
 
@@ -49,6 +50,8 @@ class DaemonApp:
         self.status_providers: list[Callable[[], dict[str, Any]]] = []
         # The single owner of every project database; ``main.run`` starts it.
         self.projects = ProjectRegistry(paths.projects_dir, paths.global_db)
+        # Memory tools' long-lived parts: guard book, recall counter; ``main.run`` starts it.
+        self.memory = MemoryService(self)
         # Set by main.serve(); None when a test builds a bare app.
         self.config: Config | None = None
         self.lifecycle: Lifecycle | None = None
@@ -77,6 +80,7 @@ class DaemonApp:
                 await flush()
             except Exception:
                 log.exception("saving coordination state failed")
+        await self.memory.aclose()
         await self.projects.close_all()
 
     def note_activity(self) -> None:

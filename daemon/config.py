@@ -16,6 +16,8 @@ from typing import Annotated
 
 import msgspec
 
+from reverie.daemon.project_identity import GuardMode
+
 Seconds = Annotated[float, msgspec.Meta(ge=0.001)]
 Percent = Annotated[float, msgspec.Meta(gt=0, le=100)]
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
@@ -88,11 +90,20 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     drain_timeout_s: Seconds = 10.0
 
 
+class GuardConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The memory guard; a project's ``.reverie.toml`` ``guard`` key overrides ``mode``."""
+
+    mode: GuardMode = "advise"
+    # A write touching a file wants a context_check for it at most this long ago.
+    counsel_window_s: Seconds = 300.0
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     server: ServerConfig = msgspec.field(default_factory=ServerConfig)
     lifecycle: LifecycleConfig = msgspec.field(default_factory=LifecycleConfig)
     dreaming: DreamingConfig = msgspec.field(default_factory=DreamingConfig)
     state: StateConfig = msgspec.field(default_factory=StateConfig)
+    guard: GuardConfig = msgspec.field(default_factory=GuardConfig)
 
 
 def parse(text: str, source: str = "config.toml") -> Config:

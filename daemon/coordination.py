@@ -72,7 +72,7 @@ class AgentsListParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
 
 
 class AgentsListResult(msgspec.Struct, kw_only=True):
-    project_id: str | None
+    project_id: str  # "" when listing every project
     agents: list[dict[str, Any]]
 
 
@@ -156,7 +156,7 @@ async def agent_act(app: DaemonApp, session_id: str | None, p: AgentParams) -> A
         name = agent.name
     agent = agents.resolve(sid, name)
     agents.touch(sid, agent.name)
-    if p.project is not None:
+    if p.project:
         if p.expected_version is None:
             raise RpcError(wire.INVALID_PARAMS,
                            "setting the project needs expected_version: the version you last "
@@ -197,8 +197,8 @@ async def _notify_overlaps(app: DaemonApp, overlaps: list[Overlap]) -> None:
 async def agents_list(app: DaemonApp, session_id: str | None,
                       p: AgentsListParams) -> AgentsListResult:
     if p.all:
-        return AgentsListResult(project_id=None, agents=agents_listing(app.agents, None))
-    if p.project is not None:
+        return AgentsListResult(project_id="", agents=agents_listing(app.agents, None))
+    if p.project:
         project_id: str | None = await resolve_project_id(app, p.project)
     elif session_id is not None and app.sessions.get(session_id) is not None:
         default = app.agents.default_agent(session_id)
@@ -206,7 +206,9 @@ async def agents_list(app: DaemonApp, session_id: str | None,
                       else await session_project(app, session_id))
     else:
         project_id = None
-    return AgentsListResult(project_id=project_id, agents=agents_listing(app.agents, project_id))
+    return AgentsListResult(
+        project_id=project_id or "", agents=agents_listing(app.agents, project_id)
+    )
 
 
 def agents_listing(

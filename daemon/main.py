@@ -137,6 +137,7 @@ async def run(
         tg.start_soon(app.sessions.run)
         tg.start_soon(app.agents.run)
         tg.start_soon(app.events.run_recorder)
+        tg.start_soon(app.memory.run)
         tg.start_soon(_watch_signals, app)
         tg.start_soon(_stop_on_request, app, server)
         if app.lifecycle is not None:

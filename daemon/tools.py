@@ -27,10 +27,17 @@ import msgspec
 if TYPE_CHECKING:
     from reverie.daemon.rpc import CallContext
 
-# Modules holding tools, in catalog order. The memory tools go before
-# ``tool_info``; the debug tools are appended only under REVERIE_DEBUG_TOOLS=1.
-TOOL_MODULES: tuple[str, ...] = ("reverie.daemon.tool_agents", "reverie.daemon.tool_info")
-DEBUG_TOOL_MODULES: tuple[str, ...] = ("reverie.daemon.tool_debug",)
+# Modules holding tools, in catalog order. Diagnostic tools (``reverie_info``
+# and the debug tools) are appended only under REVERIE_DEBUG_TOOLS=1: the
+# catalog must stay within 10 KB, and agents at work do not need them.
+TOOL_MODULES: tuple[str, ...] = (
+    "reverie.daemon.memory.tools_briefing",
+    "reverie.daemon.memory.tools_memory",
+    "reverie.daemon.memory.tools_rules",
+    "reverie.daemon.memory.tools_activity",
+    "reverie.daemon.tool_agents",
+)
+DEBUG_TOOL_MODULES: tuple[str, ...] = ("reverie.daemon.tool_info", "reverie.daemon.tool_debug")
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -38,13 +45,10 @@ _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 class ToolParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Base of every tool's parameters: the per-call project override."""
 
+    # "" rather than None: an optional string costs an ``anyOf`` in every tool's schema.
     project: Annotated[
-        str | None,
-        msgspec.Meta(
-            description="Absolute path of the project this call is about; "
-            "omit to use the session's project."
-        ),
-    ] = None
+        str, msgspec.Meta(description="Project path; default: session's.")
+    ] = ""
 
 
 class ToolFailure(Exception):
@@ -54,6 +58,14 @@ class ToolFailure(Exception):
     say what went wrong and what to do instead. Malformed arguments are not a
     ToolFailure: they are rejected before the handler runs (``invalid_params``).
     """
+
+    def __init__(
+        self, message: str, *, violation: str | None = None, remedy: str | None = None
+    ) -> None:
+        super().__init__(message)
+        # A guard refusal names its rule (e.g. ``briefing_required``) and the call that fixes it.
+        self.violation = violation
+        self.remedy = remedy
 
 
 @dataclass
@@ -119,28 +131,42 @@ class Tool:
 
     @cached_property
     def input_schema(self) -> dict[str, Any]:
-        return struct_schema(self.params)
+        return _drop_empty_defaults(struct_schema(self.params))
 
     @cached_property
     def output_schema(self) -> dict[str, Any]:
-        return struct_schema(self.result)
+        # A result explains itself through the tool's description; field
+        # descriptions, titles, defaults and `required` lists (our results
+        # always carry every field) would only cost bytes there.
+        return _strip(struct_schema(self.result), ("default", "title", "description", "required"))
 
     def descriptor(self) -> dict[str, Any]:
-        """The tool as MCP lists it, plus ``readOnly`` for the shim's retry decision."""
+        """The tool exactly as MCP lists it.
+
+        Hints equal to MCP's defaults (read-only false, destructive true,
+        idempotent false, open-world true) are left out, and so is
+        ``destructiveHint`` on read-only tools, where MCP ignores it: the
+        list is sent to every conversation, so each byte is paid many times.
+        The shim reads ``readOnlyHint`` to decide whether a call whose
+        connection dropped may be sent again.
+        """
+        hints = {
+            "readOnlyHint": self.read_only,
+            "destructiveHint": self.destructive,
+            "idempotentHint": self.idempotent,
+            "openWorldHint": self.open_world,
+        }
+        defaults = {"readOnlyHint": False, "destructiveHint": True, "idempotentHint": False,
+                    "openWorldHint": True}
+        if self.read_only:
+            del hints["destructiveHint"]
         return {
             "name": self.name,
             "title": self.title,
             "description": self.description,
             "inputSchema": self.input_schema,
             "outputSchema": self.output_schema,
-            "annotations": {
-                "title": self.title,
-                "readOnlyHint": self.read_only,
-                "destructiveHint": self.destructive,
-                "idempotentHint": self.idempotent,
-                "openWorldHint": self.open_world,
-            },
-            "readOnly": self.read_only,
+            "annotations": {k: v for k, v in hints.items() if v != defaults[k]},
         }
 
     def decode_arguments(self, raw: msgspec.Raw | bytes) -> ToolParams:
@@ -148,6 +174,40 @@ class Tool:
         if bytes(raw) == b"\xc0":  # nil: no arguments given
             raw = b"\x80"
         return msgspec.msgpack.decode(raw, type=self.params)
+
+
+def _strip(schema: Any, keys: tuple[str, ...]) -> Any:
+    """``schema`` without the annotation ``keys`` (``title``, ``default``) at any depth.
+
+    They help nobody validate a result, and every byte of ``tools/list`` is
+    sent to every conversation. Names under ``properties``/``$defs`` are kept.
+    """
+    if isinstance(schema, list):
+        return [_strip(item, keys) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for k, v in schema.items():
+        if k in ("properties", "$defs") and isinstance(v, dict):
+            out[k] = {name: _strip(sub, keys) for name, sub in v.items()}
+        elif k not in keys:
+            out[k] = _strip(v, keys)
+    return out
+
+
+def _drop_empty_defaults(schema: dict[str, Any]) -> dict[str, Any]:
+    """Property defaults of "", [], {}, false or null say nothing a model needs to read."""
+    props = schema.get("properties")
+    if not isinstance(props, dict):
+        return schema
+    out = dict(schema)
+    out["properties"] = {
+        name: {k: v for k, v in sub.items()
+               if not (k == "default" and (v is False or v in ("", [], {}, None)))}
+        if isinstance(sub, dict) else sub
+        for name, sub in props.items()
+    }
+    return out
 
 
 def struct_schema(struct: type[msgspec.Struct]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import pytest
 
 from reverie.client.connection import DaemonError
 from reverie.daemon.tools import ToolParams, build_catalog, struct_schema
+from tests.support import DaemonProcess, home_env
 
 
 class Inner(msgspec.Struct):
@@ -52,17 +53,26 @@ def test_every_tool_takes_an_optional_project_and_rejects_unknown_arguments() ->
         assert tool.output_schema["type"] == "object"
     assert build_catalog({}).version != catalog.version
     plain = [t.name for t in build_catalog({}).tools]
-    assert "reverie_info" in plain and not {"debug_sleep", "debug_write"} & set(plain)
+    assert not {"reverie_info", "debug_sleep", "debug_write"} & set(plain)
 
 
-def test_tools_list_and_call_over_the_wire(daemon, tmp_path) -> None:
+def test_tools_list_and_call_over_the_wire(home, tmp_path) -> None:
+    daemon = DaemonProcess(home, home_env(home, REVERIE_DEBUG_TOOLS="1")).start()
+    try:
+        _exercise_over_the_wire(daemon, tmp_path)
+    finally:
+        daemon.stop()
+
+
+def _exercise_over_the_wire(daemon: DaemonProcess, tmp_path) -> None:
     with daemon.connect(project=str(tmp_path)) as conn:
         listed = conn.call("tools.list")
         again = conn.call("tools.list")
         assert listed == again and len(listed["version"]) == 16
-        assert [t["name"] for t in listed["tools"]] == [t.name for t in build_catalog({}).tools]
+        debug = build_catalog({"REVERIE_DEBUG_TOOLS": "1"})
+        assert [t["name"] for t in listed["tools"]] == [t.name for t in debug.tools]
         info = next(t for t in listed["tools"] if t["name"] == "reverie_info")
-        assert info["readOnly"] is True
+        assert info["annotations"]["readOnlyHint"] is True
 
         ok = conn.call("tools.call", {"name": "reverie_info", "arguments": {}})
         assert ok["structured"]["project"] == str(tmp_path.resolve())

@@ -121,11 +121,10 @@ def discover_result() -> dict[str, Any]:
 def shape_tool(descriptor: dict[str, Any], version: str) -> dict[str, Any]:
     """The daemon's descriptor as the negotiated version knows tools.
 
-    ``readOnly`` is the daemon's note to the shim, not part of MCP. Older
-    revisions lack fields: ``annotations`` arrived in 2025-03-26, ``title``
-    and ``outputSchema`` in 2025-06-18.
+    Older revisions lack fields: ``annotations`` arrived in 2025-03-26,
+    ``title`` and ``outputSchema`` in 2025-06-18.
     """
-    tool = {k: v for k, v in descriptor.items() if k != "readOnly"}
+    tool = dict(descriptor)
     if version < "2025-06-18":
         tool.pop("title", None)
         tool.pop("outputSchema", None)

@@ -61,7 +61,9 @@ class Catalog:
     def __init__(self, version: str, tools: list[dict[str, Any]]) -> None:
         self.version = version
         self.tools = tools
-        self.read_only = {t["name"]: bool(t.get("readOnly")) for t in tools}
+        self.read_only = {
+            t["name"]: bool(t.get("annotations", {}).get("readOnlyHint")) for t in tools
+        }
 
 
 class CallHandle:

@@ -49,6 +49,8 @@ class CallOutcome(msgspec.Struct, kw_only=True, omit_defaults=True):
     structured: Any = None
     is_error: bool = False
     message: str | None = None
+    violation: str | None = None
+    remedy: str | None = None
 
 
 @table.method("tools.list", inline=True, wakes=False)
@@ -85,7 +87,8 @@ async def call_tool(ctx: CallContext, params: CallParams) -> CallOutcome:
     try:
         value = await tool.handler(tool_ctx, args)
     except ToolFailure as exc:
-        return CallOutcome(is_error=True, message=str(exc))
+        return CallOutcome(is_error=True, message=str(exc), violation=exc.violation,
+                           remedy=exc.remedy)
     except RpcError:
         raise
     except Exception:

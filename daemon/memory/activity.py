@@ -1,0 +1,61 @@
+"""The project's activity log: every write, inside the write's own transaction.
+
+Logging in the same transaction as the change means the log can never claim
+a write that was rolled back, nor miss one that committed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+import msgspec
+
+
+class Actor(msgspec.Struct, frozen=True):
+    """Who made a change: the session and the agent/editor behind it."""
+
+    session_id: str | None = None
+    agent: str | None = None
+    client: str | None = None
+
+
+def log(
+    conn: sqlite3.Connection,
+    kind: str,
+    summary: str,
+    actor: Actor,
+    now: float,
+    *,
+    memory_id: int | None = None,
+    rule_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    payload = json.dumps(data, separators=(",", ":")) if data is not None else None
+    conn.execute(
+        "INSERT INTO activity (ts, kind, summary, session_id, agent, client, memory_id, "
+        "rule_id, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (now, kind, summary[:200], actor.session_id, actor.agent, actor.client, memory_id,
+         rule_id, payload),
+    )
+
+
+def recent(
+    conn: sqlite3.Connection, limit: int, kind: str | None
+) -> list[tuple[Any, ...]]:
+    """Newest first: (id, ts, kind, summary, session_id, agent, memory_id, rule_id)."""
+    cols = "id, ts, kind, summary, session_id, agent, memory_id, rule_id"
+    if kind:
+        return conn.execute(
+            f"SELECT {cols} FROM activity WHERE kind = ? ORDER BY ts DESC, id DESC LIMIT ?",
+            (kind, limit),
+        ).fetchall()
+    return conn.execute(
+        f"SELECT {cols} FROM activity ORDER BY ts DESC, id DESC LIMIT ?", (limit,)
+    ).fetchall()
+
+
+def summarise(text: str, limit: int = 80) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -1,0 +1,93 @@
+"""The briefing: what a session should know before it starts work on a project.
+
+The database part (:func:`gather`) is one read; the git part runs outside
+it. The commit seen at each briefing is kept in the project's ``meta``
+table, so "files changed since the previous briefing" survives restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+import msgspec
+
+from reverie.daemon.memory import records, rules_store
+from reverie.daemon.memory.results import age
+
+LAST_HEAD = "briefing.last_head"
+LAST_AT = "briefing.last_at"
+
+
+class Briefing(msgspec.Struct, kw_only=True, omit_defaults=True):
+    project: str
+    root: str
+    counts: dict[str, int]
+    decisions: list[str]
+    warnings: list[str]
+    failed: list[str]
+    rules: list[str]
+    digest: dict[str, Any] = {}
+    changed_files: list[str] = []
+    git: str = ""
+
+
+class Gathered(msgspec.Struct, kw_only=True):
+    counts: dict[str, int]
+    decisions: list[str]
+    warnings: list[str]
+    failed: list[str]
+    rules: list[str]
+    last_head: str | None
+
+
+def _line(row: tuple[Any, ...], now: float) -> str:
+    mid, content, created = row
+    text = " ".join(content.split())
+    return f"#{mid} ({age(now - created)}) {text[:240]}{'…' if len(text) > 240 else ''}"
+
+
+def _lines(conn: sqlite3.Connection, where: str, limit: int, now: float) -> list[str]:
+    rows = conn.execute(
+        f"SELECT id, content, created_at FROM memories WHERE archived = 0 AND {where} "
+        "ORDER BY created_at DESC, id DESC LIMIT ?", (limit,)
+    ).fetchall()
+    return [_line(r, now) for r in rows]
+
+
+def _rule_line(rule: rules_store.Rule) -> str:
+    parts = [f"#{rule.id} when {rule.trigger!r}"]
+    if rule.file_globs:
+        parts.append(f"or files {', '.join(rule.file_globs)}")
+    for key, label in (("must_not", "must not"), ("must_do", "must"),
+                       ("ask_first", "ask first"), ("warnings", "warning")):
+        items = getattr(rule, key)
+        if items:
+            parts.append(f"{label}: {'; '.join(items)}")
+    return " ".join(parts)[:300]
+
+
+def gather(conn: sqlite3.Connection, now: float, *, limit: int = 5) -> Gathered:
+    rules = rules_store.all_rules(conn, include_disabled=False)[:limit]
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (LAST_HEAD,)).fetchone()
+    return Gathered(
+        counts=records.counts_by_category(conn),
+        decisions=_lines(conn, "category = 'decision' AND outcome != 'failed'", limit, now),
+        warnings=_lines(conn, "category = 'warning'", limit, now),
+        failed=_lines(conn, "outcome = 'failed'", limit, now),
+        rules=[_rule_line(r) for r in rules],
+        last_head=json.loads(row[0]) if row else None,
+    )
+
+
+def remember_head(conn: sqlite3.Connection, head: str | None, now: float) -> None:
+    """Keep the commit seen now; without git the previous one stays the reference."""
+    pairs = [(LAST_AT, json.dumps(now))]
+    if head is not None:
+        pairs.append((LAST_HEAD, json.dumps(head)))
+    conn.executemany(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        pairs,
+    )

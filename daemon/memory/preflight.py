@@ -1,0 +1,121 @@
+"""``context_check``: what to know before acting on an intent and some files.
+
+Memories come in three kinds of concern: warnings, failed approaches (any
+memory whose outcome is ``failed``) and decisions. Each is relevant when it
+is linked to one of the files, or when it shares enough words with the
+intent: at least half of the intent's distinct terms, but never more than
+two are required. Matching rules are merged into the four rule lists. Every
+item says why it is there.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+
+import msgspec
+
+from reverie.daemon.memory import fts, ranking, rules_store
+from reverie.daemon.memory import rules as rules_engine
+from reverie.daemon.memory.results import Guarded
+from reverie.daemon.memory.text import terms, words
+
+PER_KIND = 5
+CANDIDATES = 50
+_CONCERN = "(m.category IN ('warning', 'decision') OR m.outcome = 'failed')"
+
+
+class Advice(msgspec.Struct, kw_only=True):
+    text: str
+    source: str
+    why: str
+
+
+class Preflight(Guarded, kw_only=True, omit_defaults=True):
+    has_concerns: bool
+    must_do: list[Advice] = []
+    must_not: list[Advice] = []
+    ask_first: list[Advice] = []
+    warnings: list[Advice] = []
+    failed: list[Advice] = []
+    decisions: list[Advice] = []
+
+
+def _memories(
+    conn: sqlite3.Connection, intent: str, files: list[str], now: float
+) -> list[tuple[int, str, str, str, float, str]]:
+    """(id, category, content, outcome, score, why) for every relevant concern."""
+    ranking.ensure_pow(conn)
+    found: dict[int, list] = {}
+    wanted = set(terms(intent))
+    need = min(2, math.ceil(len(wanted) / 2))
+    match = fts.any_of(intent)
+    if match is not None and wanted:
+        for mid, cat, content, outcome, score in conn.execute(
+            f"SELECT m.id, m.category, m.content, m.outcome, "
+            f"{ranking.score_sql('1.0 - bm25(memories_fts, 1.0, 0.5, 0.5)', '0')} AS score "
+            "FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid "
+            f"WHERE memories_fts MATCH :match AND m.archived = 0 AND {_CONCERN} "
+            "ORDER BY score DESC LIMIT :limit",
+            {"match": match, "now": now, "limit": CANDIDATES},
+        ):
+            shared = sorted(wanted & set(terms(content)))
+            if len(shared) >= need:
+                found[mid] = [mid, cat, content, outcome, score,
+                              f"intent mentions {', '.join(shared[:5])}"]
+    if files:
+        marks = ",".join("?" * len(files))
+        for mid, cat, content, outcome, path in conn.execute(
+            f"SELECT m.id, m.category, m.content, m.outcome, f.path FROM memory_files f "
+            f"JOIN memories m ON m.id = f.memory_id WHERE f.path IN ({marks}) "
+            f"AND m.archived = 0 AND {_CONCERN} ORDER BY m.created_at DESC LIMIT ?",
+            (*files, CANDIDATES),
+        ):
+            why = f"linked to {path}"
+            if mid in found:
+                if "linked to" not in found[mid][5]:
+                    found[mid][5] = f"{why}; {found[mid][5]}"
+            else:
+                found[mid] = [mid, cat, content, outcome, float("inf"), why]
+    return sorted((tuple(v) for v in found.values()), key=lambda v: -v[4])  # type: ignore[misc]
+
+
+def check(conn: sqlite3.Connection, intent: str, files: list[str], now: float) -> Preflight:
+    out = Preflight(has_concerns=False, must_do=[], must_not=[], ask_first=[], warnings=[],
+                    failed=[], decisions=[])
+    for mid, cat, content, outcome, _score, why in _memories(conn, intent, files, now):
+        if outcome == "failed":
+            bucket = out.failed
+        elif cat == "warning":
+            bucket = out.warnings
+        else:
+            bucket = out.decisions
+        if len(bucket) < PER_KIND:
+            label = f"{cat} {mid}" + (" (failed)" if outcome == "failed" else "")
+            bucket.append(Advice(text=content, source=label, why=why))
+    seen: set[tuple[str, str]] = set()
+    for m in rules_engine.match(rules_store.all_rules(conn, include_disabled=False), intent,
+                                files):
+        for kind in ("must_do", "must_not", "ask_first", "warnings"):
+            for text in getattr(m.rule, kind):
+                key = (kind, " ".join(words(text)))
+                if key in seen:
+                    continue
+                seen.add(key)
+                getattr(out, kind).append(Advice(text=text, source=f"rule {m.rule.id}",
+                                                 why=m.why))
+    out.has_concerns = bool(out.must_do or out.must_not or out.ask_first or out.warnings
+                            or out.failed)
+    return out
+
+
+def summary(p: Preflight) -> dict[str, list[str]]:
+    """The concerns as short lines, for a counsel note."""
+    lines: dict[str, list[str]] = {}
+    for kind in ("must_not", "ask_first", "must_do", "warnings", "failed"):
+        items = getattr(p, kind)
+        if items:
+            lines[kind] = [f"{a.text[:160]} [{a.source}]" for a in items]
+    return lines
+
+

@@ -1,0 +1,47 @@
+"""Result pieces several tools share.
+
+Descriptions are kept short on purpose: every schema here is sent in
+``tools/list`` to every conversation, and the whole list must stay ≤ 10 KB.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+Category = Literal["decision", "pattern", "warning", "learning"]
+
+
+
+class Guarded(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Results that may carry the guard's first-turn briefing or a counsel note."""
+
+    # ``{"briefing": ...}`` and/or ``{"counsel": ...}``; empty (left out)
+    # otherwise. Loosely typed: a full briefing schema in every tool would
+    # cost bytes in every conversation.
+    guard: dict[str, Any] = {}
+
+
+class MemoryItem(msgspec.Struct, kw_only=True):
+    id: int
+    category: str
+    content: str
+    rationale: str
+    tags: list[str]
+    files: list[str]
+    outcome: str
+    age: str
+    score: float
+    archived: bool = False
+
+
+def age(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return "<1m"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    return f"{int(seconds // 86400)}d"
