@@ -38,7 +38,7 @@ def _word(i: int) -> str:
     return f"w{i}x"
 
 
-def _project(base: Path, name: str) -> Path:
+def bench_project(base: Path, name: str) -> Path:
     root = base / "src" / name
     (root / ".git").mkdir(parents=True)
     (root / ".reverie.toml").write_text('guard = "off"\n')
@@ -155,14 +155,14 @@ def run(quick: bool) -> Section:
         home.mkdir()
         roots = {}
         for size in (10_000, 100_000):
-            roots[size] = _project(base, f"p{size}")
+            roots[size] = bench_project(base, f"p{size}")
             t0 = time.perf_counter()
             path = seed(home, roots[size], size, rng)
             notes.append(f"seeded {size:,} memories in {time.perf_counter() - t0:.1f} s")
             texts = queries(rng, n_queries)
             inside = in_daemon(path, texts)
             roots[size] = (roots[size], texts, inside)
-        write_root = _project(base, "writes")
+        write_root = bench_project(base, "writes")
         proc = DaemonProcess(home).start()
         try:
             for size, target in ((10_000, 0.002), (100_000, 0.008)):
