@@ -82,7 +82,7 @@ def _add_lifecycle(app: DaemonApp, config: Config) -> None:
     from reverie.daemon.lifecycle_setup import build_lifecycle, lifecycle_status
 
     app.config = config
-    lifecycle = build_lifecycle(app.paths, config)
+    lifecycle = build_lifecycle(app.paths, config, projects=app.projects)
     app.lifecycle = lifecycle
     app.status_providers.append(lambda: lifecycle_status(lifecycle))
     # Going to SLEEP lets go of every project database nobody is using

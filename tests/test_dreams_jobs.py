@@ -1,0 +1,149 @@
+"""Each consolidation job's effect on real project databases."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reverie.daemon.config import DreamingConfig
+from reverie.daemon.dreaming import upkeep
+from reverie.daemon.dreaming.runner import COMPLETED
+from reverie.daemon.store import db
+from tests.dream_harness import DAY, START, DreamBench, bench_dir, insert_memory, make_project
+from tests.dream_harness import memories as all_memories
+
+
+@pytest.fixture
+def base() -> Iterator[Path]:
+    with bench_dir() as base:
+        yield base
+
+
+def test_decay_archives_only_old_unrecalled_memories(base: Path) -> None:
+    root = make_project(base, "decay")
+    bench = DreamBench(base)
+    old = START - 200 * DAY
+
+    def seed(conn: sqlite3.Connection) -> dict[str, int]:
+        return {
+            "old": insert_memory(conn, "old decision", created_at=old),
+            "recalled": insert_memory(conn, "old but recalled", created_at=old,
+                                      recall_count=1, last_recalled_at=old),
+            "pinned": insert_memory(conn, "old pinned", created_at=old, pinned=1),
+            "pattern": insert_memory(conn, "old pattern", category="pattern", created_at=old),
+            "warning": insert_memory(conn, "old warning", category="warning", created_at=old),
+            "fresh": insert_memory(conn, "fresh learning", category="learning",
+                                   created_at=START - 30 * DAY),
+            "recent_recall": insert_memory(conn, "recalled lately", created_at=old,
+                                           recall_count=2, last_recalled_at=START - 60 * DAY),
+        }
+
+    async def body(b: DreamBench) -> dict[int, dict]:
+        ids.update(await b.write(root, seed))
+        assert await b.dream() == COMPLETED
+        return await b.read(root, all_memories)
+
+    ids: dict[str, int] = {}
+    rows = bench.run(body)
+    by = {name: rows[mid] for name, mid in ids.items()}
+    assert by["old"]["archived"] == 1
+    assert by["old"]["archived_at"] == START
+    assert "relevance" in by["old"]["archived_reason"]
+    assert by["old"]["relevance"] == pytest.approx(0.5 ** (200 / 30))
+    for name in ("recalled", "pinned", "pattern", "warning", "fresh", "recent_recall"):
+        assert by[name]["archived"] == 0, name
+    for name in ("pinned", "pattern", "warning"):
+        assert by[name]["relevance"] == 1.0, name
+    assert by["fresh"]["relevance"] == pytest.approx(0.5)
+    assert by["recent_recall"]["relevance"] == pytest.approx(0.25)
+    assert by["recalled"]["relevance"] == pytest.approx(0.5 ** (200 / 30))
+
+
+def test_decay_follows_the_injected_clock(base: Path) -> None:
+    root = make_project(base, "clock")
+    bench = DreamBench(base)
+
+    async def body(b: DreamBench) -> list[int]:
+        mid = await b.write(root, lambda c: insert_memory(c, "a decision"))
+        archived = []
+        for _ in range(5):
+            assert await b.dream() == COMPLETED
+            row = (await b.read(root, all_memories))[mid]
+            archived.append(row["archived"])
+            b.clock.advance(40 * DAY)
+        return archived
+
+    # relevance 1, 0.4, 0.16, 0.06, 0.025: archived once under 0.05, 160 days on.
+    assert bench.run(body) == [0, 0, 0, 0, 1]
+
+
+def test_backups_keep_the_newest_three_and_restore(base: Path) -> None:
+    root = make_project(base, "backups")
+    bench = DreamBench(base, DreamingConfig(backups_keep=3))
+
+    async def body(b: DreamBench) -> Path:
+        for i in range(5):
+            await b.write(root, lambda c, i=i: insert_memory(c, f"memory number {i}",
+                                                             category="pattern"))
+            assert await b.dream() == COMPLETED
+            b.clock.advance(3600)
+        async with b.registry.hold(root) as ctx:
+            return ctx.db_path
+
+    db_path = bench.run(body)
+    backups = upkeep.list_backups(db_path)
+    assert [p.name for p in backups] == sorted(p.name for p in backups)
+    assert len(backups) == 3
+    assert list(db.backups_dir(db_path).glob(".*")) == []
+    third = time.strftime("%Y%m%d-%H%M%S", time.gmtime(START + 2 * 3600))
+    assert backups[0].name.startswith(f"memory-{third}-")
+    newest = sqlite3.connect(backups[-1])
+    try:
+        assert newest.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert newest.execute("SELECT count(*) FROM memories").fetchone() == (5,)
+        assert newest.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    finally:
+        newest.close()
+    assert oct(backups[-1].stat().st_mode & 0o777) == "0o600"
+
+
+def test_backup_is_written_once_per_dream(base: Path) -> None:
+    path = base / "p" / "memory.db"
+    path.parent.mkdir()
+    conn = db.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    first = upkeep.write_backup(path, START, "d1", keep=3)
+    stamp = first.stat().st_mtime_ns
+    again = upkeep.write_backup(path, START, "d1", keep=3)
+    assert again == first and first.stat().st_mtime_ns == stamp
+
+
+def test_fts_indexes_are_merged_into_one_segment(base: Path) -> None:
+    root = make_project(base, "upkeep")
+    bench = DreamBench(base)
+
+    async def body(b: DreamBench) -> tuple[int, int]:
+        for i in range(30):
+            await b.write(root, lambda c, i=i: insert_memory(c, f"segment {i}",
+                                                             category="warning"))
+        async with b.registry.hold(root) as ctx:
+            before = await ctx.read(_segments)
+        assert await b.dream() == COMPLETED
+        async with b.registry.hold(root) as ctx:
+            after = await ctx.read(_segments)
+        return before, after
+
+    before, after = bench.run(body)
+    assert before > 1
+    assert after == 1
+
+
+def _segments(conn: sqlite3.Connection) -> int:
+    """How many FTS5 index segments memories_fts has (one after optimize)."""
+    (count,) = conn.execute("SELECT count(DISTINCT segid) FROM memories_fts_idx").fetchone()
+    return int(count)
