@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -147,3 +148,74 @@ def _segments(conn: sqlite3.Connection) -> int:
     """How many FTS5 index segments memories_fts has (one after optimize)."""
     (count,) = conn.execute("SELECT count(DISTINCT segid) FROM memories_fts_idx").fetchone()
     return int(count)
+
+
+WAL = "Use WAL mode for the SQLite store; readers never block."
+
+
+@pytest.mark.parametrize("batch_size", [500, 2])
+def test_dedupe_merges_near_duplicates_and_keeps_provenance(base: Path, batch_size: int) -> None:
+    root = make_project(base, "dedupe")
+    bench = DreamBench(base, DreamingConfig(batch_size=batch_size))
+    t = START - 10 * DAY
+
+    def seed(conn: sqlite3.Connection) -> dict[str, int]:
+        return {
+            "a": insert_memory(conn, WAL, tags=["sqlite"], files=["db.py"], created_at=t,
+                               source_agent="alice"),
+            "b": insert_memory(conn, "use wal mode for the sqlite store readers NEVER block",
+                               tags=["storage"], files=["executor.py"], created_at=t + 1,
+                               source_agent="bob", source_session="s-bob", recall_count=2,
+                               last_recalled_at=t + 5, outcome="worked", outcome_at=t + 5),
+            "c": insert_memory(conn, "Use WAL mode for the SQLite store, so readers never block",
+                               created_at=t + 2),
+            "other_category": insert_memory(conn, WAL, category="warning", created_at=t + 3),
+            "unrelated": insert_memory(conn, "Prefer msgspec Structs for every wire message",
+                                       created_at=t + 4),
+            "pinned": insert_memory(conn, WAL, pinned=1, created_at=t + 5),
+            "archived": insert_memory(conn, WAL, archived=1, created_at=t + 6),
+            "distant": insert_memory(conn, "Use rollback journal mode for the SQLite store",
+                                     created_at=t + 7),
+        }
+
+    async def body(b: DreamBench) -> tuple[dict[int, dict], list[tuple], int]:
+        ids.update(await b.write(root, seed))
+        assert await b.dream() == COMPLETED
+        rows = await b.read(root, all_memories)
+        merges = await b.read(root, lambda c: c.execute(
+            "SELECT winner_id, loser_id, loser_source_agent, loser_source_session, "
+            "loser_created_at, merged_at FROM memory_merges ORDER BY loser_id").fetchall())
+        b.clock.advance(60)
+        assert await b.dream() == COMPLETED
+        again = await b.read(root, lambda c: c.execute(
+            "SELECT count(*) FROM memory_merges").fetchone()[0])
+        files = await b.read(root, lambda c: c.execute(
+            "SELECT path FROM memory_files WHERE memory_id = ? ORDER BY path",
+            (ids["a"],)).fetchall())
+        activity = await b.read(root, lambda c: c.execute(
+            "SELECT kind, memory_id, agent FROM activity WHERE kind = 'dream.merge' "
+            "ORDER BY id").fetchall())
+        rows["files"] = files
+        rows["activity"] = activity
+        return rows, merges, again
+
+    ids: dict[str, int] = {}
+    rows, merges, again = bench.run(body)
+    a, b_, c = rows[ids["a"]], rows[ids["b"]], rows[ids["c"]]
+    for loser in (b_, c):
+        assert loser["archived"] == 1 and loser["superseded_by"] == ids["a"]
+        assert loser["archived_reason"].startswith(f"merged into #{ids['a']}")
+    assert a["archived"] == 0 and a["superseded_by"] is None
+    assert json.loads(a["tags"]) == ["sqlite", "storage"]
+    assert a["recall_count"] == 2 and a["last_recalled_at"] == t + 5
+    assert a["outcome"] == "worked"
+    assert rows["files"] == [("db.py",), ("executor.py",)]
+    for name in ("other_category", "unrelated", "pinned", "distant"):
+        assert rows[ids[name]]["archived"] == 0 and rows[ids[name]]["superseded_by"] is None
+    assert rows[ids["archived"]]["superseded_by"] is None
+    assert merges == [
+        (ids["a"], ids["b"], "bob", "s-bob", t + 1, START),
+        (ids["a"], ids["c"], None, None, t + 2, START),
+    ]
+    assert again == 2  # a second dream finds nothing new to merge
+    assert rows["activity"] == [("dream.merge", ids["a"], "bob"), ("dream.merge", ids["a"], None)]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from reverie.daemon.config import DreamingConfig
-from reverie.daemon.dreaming import decay, upkeep
+from reverie.daemon.dreaming import decay, dedupe, upkeep
 from reverie.daemon.dreaming.runner import DreamTurn, Step
 from reverie.daemon.projects import ProjectContext, ProjectRegistry
 from reverie.daemon.state import StateStore
@@ -50,6 +50,7 @@ class ConsolidationJob:
         # (name, work) in the order each project gets them; backups come
         # last so they hold the consolidated state.
         self.works: list[tuple[str, Work]] = [
+            ("dedupe", dedupe.run),
             ("decay", decay.run),
             ("optimize", upkeep.optimize),
             ("backup", upkeep.backup),
