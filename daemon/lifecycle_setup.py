@@ -107,6 +107,7 @@ def lifecycle_status(lc: Lifecycle) -> dict[str, Any]:
         ),
         "recent_transitions": [msgspec.structs.asdict(r) for r in lc.recent],
         "first_turn_pending": len(st.first_turn_pending),
+        "pending_digests": sorted(st.pending_digest),
         "state_saves": store.saves,
         "state_save_error": store.last_save_error,
     }

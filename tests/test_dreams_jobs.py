@@ -12,6 +12,7 @@ import pytest
 
 from reverie.daemon.config import DreamingConfig
 from reverie.daemon.dreaming import upkeep
+from reverie.daemon.dreaming.digest import surface
 from reverie.daemon.dreaming.runner import COMPLETED
 from reverie.daemon.store import db
 from tests.dream_harness import DAY, START, DreamBench, bench_dir, insert_memory, make_project
@@ -219,3 +220,64 @@ def test_dedupe_merges_near_duplicates_and_keeps_provenance(base: Path, batch_si
     ]
     assert again == 2  # a second dream finds nothing new to merge
     assert rows["activity"] == [("dream.merge", ids["a"], "bob"), ("dream.merge", ids["a"], None)]
+
+
+def test_digest_reports_what_changed_since_the_last_one(base: Path) -> None:
+    root = make_project(base, "digest")
+    bench = DreamBench(base)
+
+    def seed(conn: sqlite3.Connection) -> None:
+        for i in range(5):
+            insert_memory(conn, f"decision number {i} about caching", created_at=START - 100 + i)
+        insert_memory(conn, "never run migrations by hand", category="warning",
+                      created_at=START - 50)
+        insert_memory(conn, "tried threads for parsing", created_at=START - 40,
+                      outcome="failed", outcome_at=START - 10)
+        insert_memory(conn, WAL, category="pattern", created_at=START - 30)
+        insert_memory(conn, WAL.upper(), category="pattern", created_at=START - 20)
+        insert_memory(conn, "a very old learning", category="learning",
+                      created_at=START - 400 * DAY)
+        conn.execute("INSERT INTO rules (trigger, created_at, updated_at) "
+                     "VALUES ('editing the schema', ?, ?)", (START - 5, START - 5))
+
+    async def body(b: DreamBench) -> tuple[dict, dict, list]:
+        pid = await b.context_id(root)
+        await b.write(root, seed)
+        assert await b.dream() == COMPLETED
+        first = b.store.state.pending_digest[pid]
+        b.clock.advance(3600)
+        assert await b.dream() == COMPLETED  # nothing new: nothing offered
+        assert b.store.state.pending_digest[pid] == first
+        await b.write(root, lambda c: insert_memory(c, "switch the cache to LRU",
+                                                    created_at=START + 1800))
+        b.clock.advance(3600)
+        assert await b.dream() == COMPLETED
+        second = b.store.state.pending_digest[pid]
+        rows = await b.read(root, lambda c: c.execute(
+            "SELECT since_ts, until_ts, shown_at FROM digests ORDER BY id").fetchall())
+        async with b.registry.hold(root) as ctx:
+            shown = await surface(b.store, ctx)
+            marked = await ctx.read(lambda c: c.execute(
+                "SELECT shown_at FROM digests WHERE id = ?",
+                (second["digest_id"],)).fetchone())
+        assert shown == second and marked == (b.clock.time(),)
+        assert pid not in b.store.state.pending_digest
+        return first, second, rows
+
+    first, second, rows = bench.run(body)
+    counts = {k: v["count"] for k, v in first["sections"].items()}
+    assert counts == {"decisions": 6, "warnings": 1, "failed": 1, "rules": 1, "merged": 1,
+                      "archived": 1}
+    assert [t["text"] for t in first["sections"]["decisions"]["top"]] == [
+        "tried threads for parsing", "decision number 4 about caching",
+        "decision number 3 about caching"]
+    text = first["text"]
+    assert "since the start" in text
+    assert "6 new decisions" in text and "\u201cdecision number 4 about caching\u201d" in text
+    assert "1 failed outcome:" in text and "1 rule added: \u201cediting the schema\u201d" in text
+    assert "1 duplicate merged" in text and "1 memory archived" in text
+    assert first["since"] is None and first["until"] == START
+    assert second["since"] == START and second["until"] == START + 7200
+    assert second["sections"] == {
+        "decisions": {"count": 1, "top": [{"id": 11, "text": "switch the cache to LRU"}]}}
+    assert rows == [(None, START, None), (START, START + 7200, None)]

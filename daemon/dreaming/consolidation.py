@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from reverie.daemon.config import DreamingConfig
-from reverie.daemon.dreaming import decay, dedupe, upkeep
+from reverie.daemon.dreaming import decay, dedupe, digest, upkeep
 from reverie.daemon.dreaming.runner import DreamTurn, Step
 from reverie.daemon.projects import ProjectContext, ProjectRegistry
 from reverie.daemon.state import StateStore
@@ -52,6 +52,7 @@ class ConsolidationJob:
         self.works: list[tuple[str, Work]] = [
             ("dedupe", dedupe.run),
             ("decay", decay.run),
+            ("digest", digest.job(store)),
             ("optimize", upkeep.optimize),
             ("backup", upkeep.backup),
         ]
