@@ -67,6 +67,7 @@ class DreamBench:
         self.clock = FakeClock(START)
         self.config = dreaming or DreamingConfig()
         self.state_config = StateConfig()
+        self.checks = 0
 
     def run(self, body: Callable[[Any], Awaitable[T]]) -> T:
         async def main() -> T:
@@ -103,12 +104,11 @@ class DreamBench:
 
     async def dream(self, stop_after: int | None = None) -> str:
         """One dream (or its resumption); stop at the ``stop_after``-th stop check."""
-        checks = 0
+        self.checks = 0
 
         def should_stop() -> bool:
-            nonlocal checks
-            checks += 1
-            return stop_after is not None and checks > stop_after
+            self.checks += 1
+            return stop_after is not None and self.checks > stop_after
 
         self.runner.begin(forced=True)
         return await self.runner.run(should_stop)

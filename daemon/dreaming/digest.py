@@ -29,22 +29,28 @@ from reverie.daemon.state import StateStore
 TOP = 3
 QUOTE_CHARS = 160
 
-# (section, label, SQL counting/quoting rows in (since, until]); quotes newest first.
-_SECTIONS: tuple[tuple[str, str, str], ...] = (
-    ("decisions", "new decision", "SELECT id, content FROM memories WHERE category = 'decision' "
+# (section, (singular, plural), SQL of the rows in (since, until], newest first).
+_SECTIONS: tuple[tuple[str, tuple[str, str], str], ...] = (
+    ("decisions", ("new decision", "new decisions"),
+     "SELECT id, content FROM memories WHERE category = 'decision' "
      "AND superseded_by IS NULL AND created_at > ? AND created_at <= ? "
      "ORDER BY created_at DESC, id DESC"),
-    ("warnings", "new warning", "SELECT id, content FROM memories WHERE category = 'warning' "
+    ("warnings", ("new warning", "new warnings"),
+     "SELECT id, content FROM memories WHERE category = 'warning' "
      "AND superseded_by IS NULL AND created_at > ? AND created_at <= ? "
      "ORDER BY created_at DESC, id DESC"),
-    ("failed", "failed outcome", "SELECT id, content FROM memories WHERE outcome = 'failed' "
+    ("failed", ("failed outcome", "failed outcomes"),
+     "SELECT id, content FROM memories WHERE outcome = 'failed' "
      "AND outcome_at > ? AND outcome_at <= ? ORDER BY outcome_at DESC, id DESC"),
-    ("rules", "rule added", "SELECT id, trigger FROM rules WHERE created_at > ? "
+    ("rules", ("rule added", "rules added"),
+     "SELECT id, trigger FROM rules WHERE created_at > ? "
      "AND created_at <= ? ORDER BY created_at DESC, id DESC"),
-    ("merged", "duplicate merged", "SELECT g.loser_id, w.content FROM memory_merges g "
+    ("merged", ("duplicate merged", "duplicates merged"),
+     "SELECT g.loser_id, w.content FROM memory_merges g "
      "JOIN memories w ON w.id = g.winner_id WHERE g.merged_at > ? AND g.merged_at <= ? "
      "ORDER BY g.merged_at DESC, g.id DESC"),
-    ("archived", "memory archived", "SELECT id, content FROM memories WHERE archived = 1 "
+    ("archived", ("memory archived", "memories archived"),
+     "SELECT id, content FROM memories WHERE archived = 1 "
      "AND superseded_by IS NULL AND archived_at > ? AND archived_at <= ? "
      "ORDER BY archived_at DESC, id DESC"),
 )
@@ -62,15 +68,14 @@ def compose(
     lower = since if since is not None else float("-inf")
     sections: dict[str, Any] = {}
     lines = []
-    for key, label, sql in _SECTIONS:
+    for key, (one, many), sql in _SECTIONS:
         rows = conn.execute(sql, (lower, until)).fetchall()
         if not rows:
             continue
         top = [{"id": rid, "text": _quote(text)} for rid, text in rows[:TOP]]
         sections[key] = {"count": len(rows), "top": top}
         quoted = "; ".join(f"\u201c{t['text']}\u201d (#{t['id']})" for t in top)
-        plural = "s" if len(rows) != 1 else ""
-        lines.append(f"- {len(rows)} {label}{plural}: {quoted}")
+        lines.append(f"- {len(rows)} {one if len(rows) == 1 else many}: {quoted}")
     if not sections:
         return None
     when = ("the start" if since is None
