@@ -55,10 +55,16 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def _key(band: int, values: tuple[int, ...]) -> int:
-    """A signed 64-bit key (SQLite INTEGER) for one band's values."""
-    digest = hashlib.blake2b(repr((band, values)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+_FNV_PRIME = 0x100000001B3
+_U64 = (1 << 64) - 1
+
+
+def _key(band: int, values: tuple[int, ...] | list[int]) -> int:
+    """A signed 64-bit key (SQLite INTEGER) for one band's values (FNV-style mix)."""
+    h = 0xCBF29CE484222325 ^ band
+    for v in values:
+        h = ((h ^ v) * _FNV_PRIME) & _U64
+    return h - (1 << 64) if h >= 1 << 63 else h
 
 
 def sketch_keys(text: str) -> list[int]:
@@ -68,5 +74,5 @@ def sketch_keys(text: str) -> list[int]:
         return keys
     mins = [min((a * h + b) & _MASK for h in hashes) for a, b in _PERMS]
     for band in range(BANDS):
-        keys.append(_key(band, tuple(mins[band * ROWS:(band + 1) * ROWS])))
+        keys.append(_key(band, mins[band * ROWS:(band + 1) * ROWS]))
     return keys
