@@ -32,18 +32,19 @@ def _seed(db_path: str, n: int) -> int:
     rng = random.Random(42)
     now = time.time()
     rows = []
-    texts: list[str] = []
+    texts: list[tuple[str, str]] = []
     dups = 0
     for i in range(n):
         if texts and rng.random() < 0.05:
-            text = rng.choice(texts).upper() + "."
+            text, category = rng.choice(texts)
+            text = text.upper() + "."
             dups += 1
         else:
             words = [rng.choice(VOCAB) for _ in range(12)] + [f"m{i}"]
             text = " ".join(words)
-            texts.append(text)
+            category = ("decision", "learning", "warning", "pattern")[i % 4]
+            texts.append((text, category))
         created = now - (200 if i % 3 == 0 else rng.uniform(0, 20)) * DAY
-        category = ("decision", "learning", "warning", "pattern")[i % 4]
         rows.append((category, text, created, created))
     conn = sqlite3.connect(db_path, timeout=60)
     try:

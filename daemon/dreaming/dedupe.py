@@ -58,11 +58,14 @@ def _sketch_batch(conn: sqlite3.Connection, after: int, limit: int) -> _Batch:
     return batch
 
 
+# CROSS JOIN fixes the join order: from this memory's keys to the memories
+# sharing them. Left to itself the planner may walk every older memory of
+# the category instead, which makes a dream quadratic.
 _CANDIDATES_SQL = f"""
     SELECT m.id, m.content FROM memory_sketch s
-    JOIN memory_sketch o ON o.key = s.key AND o.memory_id < s.memory_id
-    JOIN memories m ON m.id = o.memory_id
-    WHERE s.memory_id = ? AND m.archived = 0 AND m.category = ?
+    CROSS JOIN memory_sketch o CROSS JOIN memories m
+    WHERE s.memory_id = ? AND o.key = s.key AND o.memory_id < s.memory_id
+      AND m.id = o.memory_id AND m.archived = 0 AND m.category = ?
     GROUP BY m.id ORDER BY count(*) DESC, m.id LIMIT {CANDIDATES}
 """
 
