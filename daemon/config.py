@@ -67,6 +67,15 @@ class DreamingConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # A synthetic load job for benchmarking the runner; 0 disables it.
     synthetic_steps: Annotated[int, msgspec.Meta(ge=0)] = 0
     synthetic_step_ms: Annotated[float, msgspec.Meta(ge=0)] = 20.0
+    # Memories read and written per batch of a consolidation step.
+    batch_size: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 500
+    # Token-set similarity at or above which two memories are merged.
+    dedupe_similarity: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.85
+    decay_half_life_days: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    # Relevance under which a never-recalled memory is archived (~130 days).
+    decay_archive_below: Annotated[float, msgspec.Meta(ge=0, lt=1)] = 0.05
+    backups_keep: Annotated[int, msgspec.Meta(ge=1)] = 3
+    events_retention_days: Annotated[float, msgspec.Meta(gt=0)] = 90.0
 
 
 class StateConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -98,12 +107,18 @@ class GuardConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     counsel_window_s: Seconds = 300.0
 
 
+class EventsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # The audit trail keeps this long; a dream prunes what is older.
+    retention_s: Seconds = 90 * 86400.0
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     server: ServerConfig = msgspec.field(default_factory=ServerConfig)
     lifecycle: LifecycleConfig = msgspec.field(default_factory=LifecycleConfig)
     dreaming: DreamingConfig = msgspec.field(default_factory=DreamingConfig)
     state: StateConfig = msgspec.field(default_factory=StateConfig)
     guard: GuardConfig = msgspec.field(default_factory=GuardConfig)
+    events: EventsConfig = msgspec.field(default_factory=EventsConfig)
 
 
 def parse(text: str, source: str = "config.toml") -> Config:

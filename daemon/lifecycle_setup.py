@@ -12,6 +12,7 @@ import msgspec
 
 from reverie.daemon.clock import Clock, SystemClock
 from reverie.daemon.config import Config
+from reverie.daemon.dreaming.consolidation import ConsolidationJob
 from reverie.daemon.dreaming.maintenance import MaintenanceJob
 from reverie.daemon.dreaming.runner import DreamRunner
 from reverie.daemon.dreaming.synthetic import SyntheticJob
@@ -21,6 +22,7 @@ from reverie.daemon.state import StateStore
 
 if TYPE_CHECKING:
     from reverie.client.paths import Paths
+    from reverie.daemon.projects import ProjectRegistry
 
 
 def build_lifecycle(
@@ -28,13 +30,20 @@ def build_lifecycle(
     config: Config,
     clock: Clock | None = None,
     quiet_probe: QuietProbe | None = None,
+    projects: ProjectRegistry | None = None,
 ) -> Lifecycle:
-    """Load (and if need be recover) the state, register the jobs, reconcile."""
+    """Load (and if need be recover) the state, register the jobs, reconcile.
+
+    Without ``projects`` (tests of the machine alone) there is nothing to
+    consolidate and only the maintenance job runs.
+    """
     clock = clock or SystemClock()
     store = StateStore(paths.state_file, clock, config.state)
     store.load()
     runner = DreamRunner(store, clock, config.dreaming)
     maintenance = MaintenanceJob(store, lambda: {s.key for s in runner.plan()})
+    if projects is not None:
+        runner.jobs.append(ConsolidationJob(projects, store, config.dreaming))
     runner.jobs.append(maintenance)
     if config.dreaming.synthetic_steps:
         runner.jobs.append(
@@ -98,6 +107,7 @@ def lifecycle_status(lc: Lifecycle) -> dict[str, Any]:
         ),
         "recent_transitions": [msgspec.structs.asdict(r) for r in lc.recent],
         "first_turn_pending": len(st.first_turn_pending),
+        "pending_digests": sorted(st.pending_digest),
         "state_saves": store.saves,
         "state_save_error": store.last_save_error,
     }

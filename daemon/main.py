@@ -22,6 +22,7 @@ from reverie.client.paths import PathError, ensure_dirs, resolve
 from reverie.daemon.app import DaemonApp
 from reverie.daemon.config import Config, ConfigError
 from reverie.daemon.config import load as load_config
+from reverie.daemon.dreaming.retention import EventRetentionJob
 from reverie.daemon.events import Event
 from reverie.daemon.handlers import build_methods
 from reverie.daemon.instance import AlreadyRunning, BoundSocket, InstanceLock
@@ -84,7 +85,7 @@ def _add_lifecycle(app: DaemonApp, config: Config) -> None:
     from reverie.daemon.lifecycle_setup import build_lifecycle, lifecycle_status
 
     app.config = config
-    lifecycle = build_lifecycle(app.paths, config)
+    lifecycle = build_lifecycle(app.paths, config, projects=app.projects)
     app.lifecycle = lifecycle
     app.status_providers.append(lambda: lifecycle_status(lifecycle))
     # Going to SLEEP lets go of every project database nobody is using
@@ -100,6 +101,8 @@ def _add_lifecycle(app: DaemonApp, config: Config) -> None:
     lifecycle.event_sinks.append(
         lambda kind, data: app.events.record_soon(Event(kind=kind, success=True, data=data))
     )
+    app.events.retention_s = config.events.retention_s
+    lifecycle.runner.jobs.append(EventRetentionJob(app.events))
 
 
 def _announce(app: DaemonApp) -> Callable[[], None]:

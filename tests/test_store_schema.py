@@ -63,6 +63,15 @@ def test_project_schema_migrates_from_every_older_version(tmp: Path, start: int)
         rules = old.execute("SELECT rowid FROM rules_fts WHERE rules_fts MATCH 'migration'")
         assert rules.fetchall() == [(1,)]
     old.execute("INSERT INTO activity (ts, kind) VALUES (2, 'migrated')")
+    if start >= 1:
+        # v3: an archive stamps its time; merges keep the loser's provenance.
+        old.execute("UPDATE memories SET archived = 1 WHERE id = 1")
+        (stamped,) = old.execute("SELECT archived_at FROM memories WHERE id = 1").fetchone()
+        assert stamped is not None and stamped > 1_600_000_000
+        old.execute(
+            "INSERT INTO memory_merges (winner_id, loser_id, merged_at, similarity, "
+            "loser_created_at) VALUES (1, 1, 2, 1.0, 1)"
+        )
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         old.execute("UPDATE activity SET kind = 'rewritten'")
 

@@ -11,15 +11,23 @@ The runner's promises:
 - a step that fails ``step_failure_limit`` times in a row is quarantined for
   ``quarantine_s`` and shown in status, so one bad step cannot fail every
   dream forever.
+
+A step is either a blocking callable (``run``) or a *batched* coroutine
+(``arun``) for work whose size depends on the data (a project's memories).
+A batched step calls ``turn.pause()`` between batches: that is where the
+dream persists, yields and, when the daemon is needed, stops. The step keeps
+its own cursor (in the database it works on, committed with each batch), so
+a stopped or crashed step resumes at the batch where it stopped.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import anyio
 
@@ -30,9 +38,27 @@ from reverie.daemon.state import DreamProgress, QuarantinedStep, StateStore
 
 log = logging.getLogger("reverie.dreaming")
 
+T = TypeVar("T")
+
 COMPLETED = "completed"
 COMPLETED_WITH_FAILURES = "completed with failures"
 INTERRUPTED = "interrupted"
+
+
+class StepInterrupted(Exception):
+    """Raised by ``DreamTurn.pause`` when the dream must stop between batches."""
+
+
+@dataclass(frozen=True)
+class DreamTurn:
+    """What a batched step gets from the runner."""
+
+    dream_id: str
+    # The dream's start (wall clock). Time-dependent decisions use it rather
+    # than "now", so a resumed dream decides exactly as an uninterrupted one.
+    now: float
+    pause: Callable[[], Awaitable[None]]
+    offload: Callable[[Callable[[], T]], Awaitable[T]]
 
 
 @dataclass(frozen=True)
@@ -40,9 +66,11 @@ class Step:
     """A short, bounded, idempotent unit of work with a stable key."""
 
     key: str
-    run: Callable[[], None]
+    run: Callable[[], None] | None = None
     # False only for cheap work that touches loop-owned state (e.g. DaemonState).
     in_thread: bool = True
+    # A batched step: runs on the loop, pausing between batches (see module doc).
+    arun: Callable[[DreamTurn], Awaitable[None]] | None = None
 
 
 class Job(Protocol):
@@ -51,6 +79,16 @@ class Job(Protocol):
     def plan(self) -> list[Step]:
         """The steps this job wants run in the coming dream, in order."""
         ...
+
+
+async def prepare_jobs(jobs: list[Job]) -> None:
+    """Let jobs that plan from data (e.g. the index of projects) load it first."""
+    for job in jobs:
+        prepare = getattr(job, "prepare", None)
+        if prepare is not None:
+            result = prepare()
+            if inspect.isawaitable(result):
+                await result
 
 
 class DreamRunner:
@@ -111,6 +149,7 @@ class DreamRunner:
             progress = self.begin(forced=False)
         self._running = True
         try:
+            await prepare_jobs(self.jobs)
             steps = self.plan()
             self.planned = len(steps)
             for step in steps:
@@ -118,24 +157,35 @@ class DreamRunner:
                     continue
                 if should_stop():
                     return self._interrupted()
-                await self._run_step(step, progress)
+                if not await self._run_step(step, progress, should_stop):
+                    return self._interrupted()
                 await anyio.lowlevel.checkpoint()
             return self._finished(progress)
         finally:
             self.current_step = None
             self._running = False
 
-    async def _run_step(self, step: Step, progress: DreamProgress) -> None:
+    async def _run_step(
+        self, step: Step, progress: DreamProgress, should_stop: Callable[[], bool]
+    ) -> bool:
+        """Run one step; ``False`` when a batched step was stopped part-way."""
         self.current_step = step.key
         started = self.clock.monotonic()
         try:
-            if step.in_thread:
+            if step.arun is not None:
+                await step.arun(self._turn(progress, should_stop))
+            elif step.in_thread:
                 # Shielded and never abandoned: a cancelled dream waits for the
                 # running step and records it, so no step runs on unobserved
                 # and none is redone needlessly. Cancellation lands after it.
+                assert step.run is not None
                 await self.thread.run(step.run)
             else:
+                assert step.run is not None
                 step.run()
+        except StepInterrupted:
+            self.store.mark_dirty()
+            return False
         except Exception as exc:
             self._failed(step.key, exc, progress)
         else:
@@ -146,6 +196,19 @@ class DreamRunner:
             log.warning("dream step %s took %.1f s (budget %.1f s)", step.key, elapsed,
                         self.config.step_budget_s)
         self.store.mark_dirty()
+        return True
+
+    def _turn(self, progress: DreamProgress, should_stop: Callable[[], bool]) -> DreamTurn:
+        async def pause() -> None:
+            # Each batch committed its own cursor; give requests the loop.
+            await anyio.lowlevel.checkpoint()
+            if should_stop():
+                raise StepInterrupted
+
+        return DreamTurn(
+            dream_id=progress.dream_id, now=progress.started_at, pause=pause,
+            offload=self.thread.run,
+        )
 
     def _failed(self, key: str, exc: Exception, progress: DreamProgress) -> None:
         state = self.store.state

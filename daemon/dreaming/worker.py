@@ -15,8 +15,11 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import anyio
+
+T = TypeVar("T")
 
 NICE = 19
 
@@ -31,7 +34,7 @@ class StepThread:
     def __init__(self) -> None:
         self._executor: ThreadPoolExecutor | None = None
 
-    async def run(self, fn: Callable[[], None]) -> None:
+    async def run(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the dream thread; always waits for it to finish."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(
@@ -41,7 +44,7 @@ class StepThread:
         # Waiting happens in a pool thread blocked on the future: no polling,
         # and never abandoned, so a stopped dream still sees its step end.
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(future.result, abandon_on_cancel=False)
+            return await anyio.to_thread.run_sync(future.result, abandon_on_cancel=False)
 
     def close(self) -> None:
         if self._executor is not None:

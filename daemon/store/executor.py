@@ -52,10 +52,11 @@ class StoreBusy(db.StoreError):
 
 
 class _Job:
-    __slots__ = ("cancelled", "done", "error", "fn", "result", "started")
+    __slots__ = ("bare", "cancelled", "done", "error", "fn", "result", "started")
 
-    def __init__(self, fn: Callable[[sqlite3.Connection], Any]) -> None:
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any], *, bare: bool = False) -> None:
         self.fn = fn
+        self.bare = bare
         self.done = anyio.Event()
         self.result: Any = None
         self.error: BaseException | None = None
@@ -139,9 +140,22 @@ class Store:
         (timeout or cancel) before the job started, the job is skipped; after
         it started, it may still commit.
         """
+        return await self._submit(_Job(fn), timeout)
+
+    async def maintain(
+        self, fn: Callable[[sqlite3.Connection], T], *, timeout: float = DEFAULT_TIMEOUT_S
+    ) -> T:
+        """Run ``fn(conn)`` on the writer connection *outside* any transaction.
+
+        For the statements SQLite refuses inside one (``wal_checkpoint``,
+        ``PRAGMA optimize`` to full effect): ``fn`` runs alone, after the
+        batch it was queued with committed.
+        """
+        return await self._submit(_Job(fn, bare=True), timeout)
+
+    async def _submit(self, job: _Job, timeout: float) -> Any:
         if self._closed or self._thread is None:
             raise StoreClosed(f"the {self.label} database is closed")
-        job = _Job(fn)
         try:
             with anyio.fail_after(timeout):
                 async with self._pending:
@@ -178,6 +192,16 @@ class Store:
             raise StoreBusy(
                 f"reads of the {self.label} database are backed up; retry shortly"
             ) from None
+
+    def read_blocking(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` on a read-only connection in the *calling* thread.
+
+        For dream steps, which read on their own low-priority thread rather
+        than take a request's worker thread.
+        """
+        if self._closed:
+            raise StoreClosed(f"the {self.label} database is closed")
+        return self._read_sync(fn)
 
     def _read_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         with self._readers_lock:
@@ -217,7 +241,18 @@ class Store:
             self._run_batch(conn, batch)
 
     def _run_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
-        live = [j for j in batch if not j.cancelled]
+        live = [j for j in batch if not j.cancelled and not j.bare]
+        self._run_transaction(conn, live)
+        for job in batch:
+            if job.bare and not job.cancelled:
+                job.started = True
+                try:
+                    job.result = job.fn(conn)
+                except Exception as exc:
+                    job.error = exc
+        self._notify(batch)
+
+    def _run_transaction(self, conn: sqlite3.Connection, live: list[_Job]) -> None:
         ran: list[_Job] = []
         if live:
             try:
@@ -245,7 +280,6 @@ class Store:
                 for job in live:
                     if not job.started:
                         job.error = exc
-        self._notify(batch)
 
     def _notify(self, batch: list[_Job]) -> None:
         def wake() -> None:

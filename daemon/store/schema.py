@@ -146,8 +146,46 @@ _V2_HASH_AND_ACTIVITY = (
     END""",
 )
 
+# v3: what dreaming needs to consolidate resumably and report on it. The
+# trigger stamps ``archived_at`` for whoever archives (a dream sets its own
+# time; a tool that does not is stamped with the commit's time), so the
+# digest can say what was archived since the last one.
+_V3_DREAMING = (
+    "ALTER TABLE memories ADD COLUMN archived_at REAL",
+    "ALTER TABLE memories ADD COLUMN sketched_hash TEXT",
+    """CREATE TRIGGER memories_stamp_archived AFTER UPDATE OF archived ON memories
+    WHEN new.archived = 1 AND old.archived = 0 AND new.archived_at IS NULL BEGIN
+        UPDATE memories SET archived_at = (julianday('now') - 2440587.5) * 86400.0
+        WHERE id = new.id;
+    END""",
+    """CREATE TABLE memory_sketch (
+        key       INTEGER NOT NULL,
+        memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+        PRIMARY KEY (key, memory_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX memory_sketch_memory ON memory_sketch(memory_id)",
+    """CREATE TABLE memory_merges (
+        id                   INTEGER PRIMARY KEY,
+        winner_id            INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+        loser_id             INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+        merged_at            REAL NOT NULL,
+        similarity           REAL NOT NULL,
+        dream_id             TEXT,
+        loser_created_at     REAL NOT NULL,
+        loser_source_session TEXT,
+        loser_source_agent   TEXT,
+        loser_source_client  TEXT
+    )""",
+    "CREATE INDEX memory_merges_winner ON memory_merges(winner_id)",
+    "CREATE INDEX memory_merges_at ON memory_merges(merged_at)",
+    "ALTER TABLE digests ADD COLUMN dream_id TEXT",
+    "CREATE INDEX memories_archived_at ON memories(archived_at)",
+)
+
 PROJECT_MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables: memories, files, rules, FTS, digests, meta", _V1_CORE),
     Migration(2, "memory content hash for dedupe; append-only activity log",
               _V2_HASH_AND_ACTIVITY),
+    Migration(3, "dreaming: archive times, dedupe sketches, merge provenance, digest ids",
+              _V3_DREAMING),
 )
