@@ -24,12 +24,10 @@ reported to the claimant, and :meth:`AgentRegistry.claims_touching` lets
 from __future__ import annotations
 
 import logging
-import math
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
 
-import anyio
 import msgspec
 
 from reverie.client import wire
@@ -46,6 +44,7 @@ from reverie.daemon.agent_records import (
     read_live,
     save_agent,
 )
+from reverie.daemon.deadlines import Wakeup, run_on_deadlines
 from reverie.daemon.events import Event, EventLog
 from reverie.daemon.rpc import RpcError
 from reverie.daemon.sessions import SessionRecord, SessionRegistry
@@ -75,7 +74,7 @@ class AgentRegistry:
         # project id → root, learned when a path was resolved; turns absolute
         # claim paths into project-relative ones.
         self.roots: dict[str, str] = {}
-        self._changed = anyio.Event()
+        self._changed = Wakeup()
         sessions.on_session_opened.append(self._session_opened)
         sessions.on_session_ended.append(self._session_ended)
 
@@ -411,17 +410,10 @@ class AgentRegistry:
         return lapsed
 
     async def run(self) -> None:
-        while True:
-            deadline = self.next_deadline()
-            delay = math.inf if deadline is None else max(0.0, deadline - self._clock())
-            with anyio.move_on_after(delay):
-                await self._changed.wait()
-            self._changed = anyio.Event()
-            try:
-                await self.expire_due()
-            except Exception:
-                log.exception("expiring leases failed; retrying shortly")
-                await anyio.sleep(1.0)
+        """Expire leases as their deadlines pass; sleeps between deadlines."""
+        await run_on_deadlines(
+            self._clock, self._changed, self.next_deadline, self.expire_due, "expiring leases"
+        )
 
     async def flush(self) -> None:
         """Save every agent's lease (shutdown)."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
 import os
 import sqlite3
 import time
@@ -31,6 +30,7 @@ from typing import Any, TypeVar
 import anyio
 
 from reverie.client import wire
+from reverie.daemon.deadlines import Wakeup, run_on_deadlines
 from reverie.daemon.project_identity import ProjectError, ProjectIdentity, resolve_project
 from reverie.daemon.store import global_db
 from reverie.daemon.store.executor import Store
@@ -135,7 +135,7 @@ class ProjectRegistry:
         self._contexts: OrderedDict[str, ProjectContext] = OrderedDict()
         self._opening: dict[str, _Opening] = {}
         self._closing: dict[str, anyio.Event] = {}
-        self._changed = anyio.Event()
+        self._changed = Wakeup()
         self.initialisations = 0
         self.evictions = 0
 
@@ -318,10 +318,7 @@ class ProjectRegistry:
 
     async def run(self) -> None:
         """Close idle contexts as their deadlines pass; sleeps between deadlines."""
-        while True:
-            deadline = self.next_deadline()
-            delay = math.inf if deadline is None else max(0.0, deadline - self._clock())
-            with anyio.move_on_after(delay):
-                await self._changed.wait()
-            self._changed = anyio.Event()
-            await self.evict_expired()
+        await run_on_deadlines(
+            self._clock, self._changed, self.next_deadline, self.evict_expired,
+            "evicting idle projects",
+        )

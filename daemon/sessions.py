@@ -22,18 +22,17 @@ from __future__ import annotations
 
 import inspect
 import logging
-import math
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import anyio
 import msgspec
 import psutil
 
 from reverie.daemon import events as ev
+from reverie.daemon.deadlines import Wakeup, run_on_deadlines
 from reverie.daemon.events import Event, EventLog
 
 log = logging.getLogger("reverie.sessions")
@@ -159,7 +158,7 @@ class SessionRegistry:
         self._clock = clock
         self._alive = alive
         self._live: dict[str, _Live] = {}
-        self._changed = anyio.Event()
+        self._changed = Wakeup()
         # Hooks for other subsystems; callables may be sync or async.
         self.on_session_opened: list[OpenedCallback] = []
         self.on_session_ended: list[SessionCallback] = []
@@ -376,17 +375,9 @@ class SessionRegistry:
 
     async def run(self) -> None:
         """End sessions as their deadlines pass; sleeps between deadlines."""
-        while True:
-            deadline = self.next_deadline()
-            delay = math.inf if deadline is None else max(0.0, deadline - self._clock())
-            with anyio.move_on_after(delay):
-                await self._changed.wait()
-            self._changed = anyio.Event()
-            try:
-                await self.run_due()
-            except Exception:
-                log.exception("ending due sessions failed; retrying at the next deadline")
-                await anyio.sleep(1.0)
+        await run_on_deadlines(
+            self._clock, self._changed, self.next_deadline, self.run_due, "ending due sessions"
+        )
 
     async def flush(self) -> None:
         """Save every live session's last activity (shutdown)."""
