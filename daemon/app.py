@@ -50,8 +50,6 @@ class DaemonApp:
         self.status_providers: list[Callable[[], dict[str, Any]]] = []
         # The single owner of every project database; ``main.run`` starts it.
         self.projects = ProjectRegistry(paths.projects_dir, paths.global_db)
-        # Memory tools' long-lived parts: guard book, recall counter; ``main.run`` starts it.
-        self.memory = MemoryService(self)
         # Set by main.serve(); None when a test builds a bare app.
         self.config: Config | None = None
         self.lifecycle: Lifecycle | None = None
@@ -60,6 +58,9 @@ class DaemonApp:
         self.sessions = SessionRegistry(self.events)
         self.agents = AgentRegistry(self.events, self.sessions)
         self.status_providers.append(self._coordination_status)
+        # Memory tools' long-lived parts: guard book (on the session records),
+        # recall counter; ``main.run`` starts it.
+        self.memory = MemoryService(self)
 
     @property
     def uptime_s(self) -> float:

@@ -46,6 +46,14 @@ EPHEMERAL_CLIENTS = frozenset({"daemonctl"})
 MAX_CONTEXT_CHECKS = 2000
 
 
+class ProjectGuard(msgspec.Struct, kw_only=True):
+    """One project's guard marks within a session (a session may span projects)."""
+
+    briefed_at: float | None = None
+    # file (relative to the project root) → when context_check last covered it
+    checks: dict[str, float] = {}
+
+
 class GuardState(msgspec.Struct, kw_only=True):
     """What this session has been shown; the guard and briefing read it."""
 
@@ -53,6 +61,8 @@ class GuardState(msgspec.Struct, kw_only=True):
     briefed_at: float | None = None
     # file → when context_check last covered it
     context_checks: dict[str, float] = {}
+    # The memory guard's marks, per project id.
+    projects: dict[str, ProjectGuard] = {}
 
 
 class SessionRecord(msgspec.Struct, kw_only=True):
@@ -389,6 +399,12 @@ class SessionRegistry:
 
         if records:
             await self.store.write(save_all)
+
+    async def save(self, session_id: str) -> None:
+        """Persist one live session now (e.g. after its guard marks changed)."""
+        rec = self.get(session_id)
+        if rec is not None:
+            await self.store.write(lambda c: _save(c, rec))
 
     def _wake(self) -> None:
         self._changed.set()

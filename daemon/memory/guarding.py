@@ -53,15 +53,18 @@ async def guarded_call(
     result = await body()
     if kind == "briefing":
         _consume_first_turn(call)
-        book.mark_briefed(sid, pid)
+        book.mark_briefed(sid, pid, call.now)
+        await book.save(sid)
         return result
     note: dict[str, Any] = {}
     if _consume_first_turn(call):
         note["briefing"] = await _briefing(call, short=False)
-        book.mark_briefed(sid, pid)
+        book.mark_briefed(sid, pid, call.now)
+        await book.save(sid)
     elif kind == "write" and not briefed:
         note["briefing"] = await _briefing(call, short=True)
-        book.mark_briefed(sid, pid)
+        book.mark_briefed(sid, pid, call.now)
+        await book.save(sid)
     if unchecked:
         note["counsel"] = await _counsel(call, unchecked, getattr(params, "content", ""))
     if note:

@@ -30,7 +30,7 @@ DEFAULT_COUNSEL_WINDOW_S = 300.0
 class MemoryService:
     def __init__(self, app: DaemonApp) -> None:
         self.app = app
-        self.guard = GuardBook()
+        self.guard = GuardBook(app.sessions)
         self.recalls = RecallCounter(app.projects)
         self._resolved: dict[str, tuple[ProjectIdentity, float]] = {}
 

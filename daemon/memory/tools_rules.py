@@ -33,6 +33,7 @@ async def context_check(call: MemoryCall, params: CheckParams) -> preflight.Pref
     result = await call.project.read(lambda conn: preflight.check(conn, intent, files, now))
     if call.session_id:
         call.service.guard.note_checked(call.session_id, call.project.id, files, now)
+        await call.service.guard.save(call.session_id)
     return result
 
 

@@ -60,7 +60,9 @@ def test_shim_survives_random_json_rpc(home, env):
 
         feed()
         # Whatever came before, a well-formed request is still answered.
-        reply = shim.call("tools/list", {}, timeout=30)
+        # An id the fuzzer cannot have used (its string ids are ≤ 8 chars), so
+        # an earlier fuzzed request's answer is not mistaken for this one's.
+        reply = shim.wait_for(shim.request("tools/list", {}, id="after-the-fuzz"), timeout=30)
         assert "result" in reply, reply
         assert shim.proc.poll() is None
         for msg in shim.received:
