@@ -20,6 +20,7 @@ from functools import partial
 from reverie.daemon.config import DreamingConfig
 from reverie.daemon.dreaming import cursor
 from reverie.daemon.dreaming.runner import DreamTurn
+from reverie.daemon.dreaming.worker import breathe
 from reverie.daemon.projects import ProjectContext
 
 STEP = "decay"
@@ -60,6 +61,7 @@ def _plan_batch(
     changed: list[tuple[float, int]] = []
     archive: list[int] = []
     for mid, category, pinned, created, recalled, recalls, old in rows:
+        breathe()
         new = relevance(category, bool(pinned), created, recalled, now, half_life_s)
         if abs(new - old) > EPSILON:
             changed.append((new, mid))

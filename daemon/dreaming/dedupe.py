@@ -30,6 +30,7 @@ from functools import partial
 from reverie.daemon.config import DreamingConfig
 from reverie.daemon.dreaming import cursor, similarity
 from reverie.daemon.dreaming.runner import DreamTurn
+from reverie.daemon.dreaming.worker import breathe
 from reverie.daemon.projects import ProjectContext
 
 STEP = "dedupe"
@@ -52,6 +53,7 @@ def _sketch_batch(conn: sqlite3.Connection, after: int, limit: int) -> _Batch:
     ).fetchall()
     batch = _Batch(rows[-1][0] if rows else after, len(rows))
     for mid, content, sketched in rows:
+        breathe()
         digest = similarity.content_hash(content)
         if digest != sketched:
             batch.sketches.append((mid, digest, similarity.sketch_keys(content)))
@@ -82,7 +84,9 @@ def _merge_batch(conn: sqlite3.Connection, after: int, limit: int, threshold: fl
             continue
         mine = similarity.word_set(content)
         best: tuple[float, int] | None = None
+        breathe()
         for cid, other in conn.execute(_CANDIDATES_SQL, (mid, category)):
+            breathe()
             if cid in losers:
                 continue
             score = similarity.similarity(mine, similarity.word_set(other))

@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -22,6 +23,25 @@ import anyio
 T = TypeVar("T")
 
 NICE = 19
+# Pure-Python dream work holds the GIL, and a thread that wants it back (the
+# event loop, to answer a request) waits out the interpreter's switch
+# interval, 5 ms, each time: nice 19 does not help with that. So dream loops
+# call ``breathe()`` per item, and every BREATHE_EVERY_S of work it sleeps
+# for BREATH_S, which hands the GIL to whoever waits for it at once.
+BREATHE_EVERY_S = 0.0002
+BREATH_S = 0.00005
+_local = threading.local()
+
+
+def breathe() -> None:
+    """Let a waiting thread have the GIL if this one has held it a while."""
+    now = time.perf_counter()
+    last = getattr(_local, "last", None)
+    if last is None:
+        _local.last = now
+    elif now - last >= BREATHE_EVERY_S:
+        time.sleep(BREATH_S)
+        _local.last = time.perf_counter()
 
 
 def _lower_priority() -> None:
