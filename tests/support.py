@@ -7,6 +7,7 @@ system temp dir rather than pytest's deep tmp_path.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from reverie.client.connection import Connection, connect
@@ -124,3 +125,26 @@ def kill_lock_holder(paths: Paths) -> None:
     if pid is not None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+def write_config(home: Path, text: str) -> None:
+    """Write ``config.toml`` for a daemon that will run under ``home``."""
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "config.toml").write_text(text)
+
+
+def status_json(env: dict[str, str]) -> dict:
+    out = daemonctl(env, "status", "--json")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def wait_for_status(env: dict[str, str], predicate: Callable[[dict], bool],
+                    timeout: float = 30.0) -> dict:
+    """Poll ``daemonctl status --json`` until ``predicate`` holds (or time runs out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = status_json(env)
+        if predicate(status) or time.monotonic() > deadline:
+            return status
+        time.sleep(0.05)

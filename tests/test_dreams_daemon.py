@@ -13,34 +13,21 @@ import pytest
 
 from reverie.daemon.store import db
 from tests.dream_harness import insert_memory
-from tests.support import DaemonProcess, daemonctl, private_home
-
-
-def write_config(home: Path, text: str) -> None:
-    (home / "config").mkdir(parents=True, exist_ok=True)
-    (home / "config" / "config.toml").write_text(text)
-
-
-def status(env: dict[str, str]) -> dict:
-    out = daemonctl(env, "status", "--json")
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
-
-
-def wait_for(env: dict[str, str], predicate, timeout: float = 30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        st = status(env)
-        if predicate(st) or time.monotonic() > deadline:
-            return st
-        time.sleep(0.05)
+from tests.support import (
+    DaemonProcess,
+    daemonctl,
+    private_home,
+    status_json,
+    wait_for_status,
+    write_config,
+)
 
 
 def dream_and_wait(env: dict[str, str]) -> dict:
-    before = status(env)["last_dream"]["at"]
+    before = status_json(env)["last_dream"]["at"]
     out = daemonctl(env, "dream")
     assert out.returncode == 0, out.stdout + out.stderr
-    st = wait_for(env, lambda s: s["last_dream"]["at"] != before
+    st = wait_for_status(env, lambda s: s["last_dream"]["at"] != before
                   and s["dream_progress"] is None)
     assert st["last_dream"]["outcome"] == "completed", st["last_dream"]
     return st
@@ -89,7 +76,7 @@ def test_digest_is_offered_once_shown_once_per_18_hours(home: Path, project: Pat
         digest = take(daemon, project)
         assert digest is not None and digest["project"] == pid
         assert "1 new decision: \u201ccache parsed ASTs per file\u201d" in digest["text"]
-        assert status(env)["pending_digests"] == []
+        assert status_json(env)["pending_digests"] == []
         assert take(daemon, project) is None  # consumed when shown
 
         # A newer digest is offered, but the 18 h gate holds it back ...
@@ -97,7 +84,7 @@ def test_digest_is_offered_once_shown_once_per_18_hours(home: Path, project: Pat
             c, "parse with tree-sitter", category="warning", created_at=time.time()))
         assert dream_and_wait(env)["pending_digests"] == [pid]
         assert take(daemon, project) is None
-        assert status(env)["pending_digests"] == [pid]
+        assert status_json(env)["pending_digests"] == [pid]
     finally:
         daemon.stop()
 
@@ -148,7 +135,7 @@ def test_kill_9_mid_dream_resumes_and_finishes(home: Path, project: Path) -> Non
     write(info["db_path"], seed)
     try:
         assert daemonctl(env, "dream").returncode == 0
-        st = wait_for(env, lambda s: (s["dream_progress"] or {}).get("steps_done", 0) >= 1,
+        st = wait_for_status(env, lambda s: (s["dream_progress"] or {}).get("steps_done", 0) >= 1,
                       timeout=60)
         progress = st["dream_progress"]
         assert progress is not None, "the dream ended before it could be killed"
@@ -157,7 +144,7 @@ def test_kill_9_mid_dream_resumes_and_finishes(home: Path, project: Path) -> Non
         daemon.stop()
     daemon = DaemonProcess(home).start()
     try:
-        st = status(env)
+        st = status_json(env)
         assert st["crash_recovered"] and st["dream_progress"]["dream_id"] == progress["dream_id"]
         st = dream_and_wait(env)
     finally:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.support import DaemonProcess, daemonctl
-from tests.test_lifecycle_daemon import wait_for, write_config
+from tests.support import DaemonProcess, daemonctl, wait_for_status, write_config
 
 
 def kinds(env, kind: str) -> list[dict]:
@@ -23,7 +22,7 @@ def test_dream_prunes_events_past_retention(home):
         env = daemon.env
         assert kinds(env, "session_started"), "the event was never recorded"
         assert daemonctl(env, "dream").returncode == 0
-        status = wait_for(env, lambda s: s["last_dream"]["outcome"] == "completed", timeout=30)
+        status = wait_for_status(env, lambda s: s["last_dream"]["outcome"] == "completed")
         assert status["last_dream"]["outcome"] == "completed", status
         assert kinds(env, "session_started") == []
     finally:

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.support import DaemonProcess, daemonctl, home_env
-
-
-def write_config(home: Path, text: str) -> None:
-    (home / "config").mkdir(parents=True, exist_ok=True)
-    (home / "config" / "config.toml").write_text(text)
-
-
-def status_json(env: dict[str, str]) -> dict:
-    out = daemonctl(env, "status", "--json")
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
-
-
-def wait_for(env: dict[str, str], predicate, timeout: float = 10.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = status_json(env)
-        if predicate(status) or time.monotonic() > deadline:
-            return status
-        time.sleep(0.05)
+from tests.support import (
+    DaemonProcess,
+    daemonctl,
+    home_env,
+    status_json,
+    wait_for_status,
+    write_config,
+)
 
 
 @pytest.fixture
@@ -68,7 +54,7 @@ def test_sleep_wake_dream_from_daemonctl(slow_dreamer: DaemonProcess) -> None:
     out = daemonctl(env, "wake", "--json")
     woke = json.loads(out.stdout)
     assert woke["fsm_state"] == "WAKE"
-    st = wait_for(env, lambda s: s["last_dream"]["outcome"] == "interrupted")
+    st = wait_for_status(env, lambda s: s["last_dream"]["outcome"] == "interrupted")
     assert st["last_dream"]["outcome"] == "interrupted"
     assert st["dream_progress"] is not None
     done = st["dream_progress"]["steps_done"]
@@ -79,7 +65,7 @@ def test_sleep_wake_dream_from_daemonctl(slow_dreamer: DaemonProcess) -> None:
     assert daemonctl(env, "dream").returncode == 0
     # The outcome is recorded as the dream ends; the way back down to SLEEP
     # passes through TRANSITIONING, so wait for both.
-    st = wait_for(
+    st = wait_for_status(
         env,
         lambda s: s["last_dream"]["outcome"] == "completed" and s["fsm_state"] == "SLEEP",
         timeout=30,
@@ -110,7 +96,7 @@ def test_idle_daemon_falls_asleep_by_itself(home: Path) -> None:
     write_config(home, "[lifecycle]\nidle_after_s = 0.3\n")
     proc = DaemonProcess(home).start()
     try:
-        st = wait_for(proc.env, lambda s: s["fsm_state"] == "SLEEP", timeout=10)
+        st = wait_for_status(proc.env, lambda s: s["fsm_state"] == "SLEEP", timeout=10)
         assert st["fsm_state"] == "SLEEP"
     finally:
         assert proc.stop() == 0
@@ -132,7 +118,7 @@ def test_corrupt_state_is_reported_and_kill_9_is_reconciled(home: Path) -> None:
         assert not (home / "state" / ".daemon-state.x1.tmp").exists()
         assert "recovered    state file" in daemonctl(env, "status").stdout
         assert daemonctl(env, "dream").returncode == 0
-        wait_for(env, lambda s: (s["dream_progress"] or {}).get("steps_done", 0) >= 3)
+        wait_for_status(env, lambda s: (s["dream_progress"] or {}).get("steps_done", 0) >= 3)
         proc.kill()
     finally:
         proc.stop()
