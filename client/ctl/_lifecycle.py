@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from reverie.client.connection import DaemonError, DaemonUnavailable, connect
-from reverie.client.ctl.common import EXIT_FAILED, EXIT_NOT_RUNNING, EXIT_OK, fail, print_json
-from reverie.client.paths import resolve
+from reverie.client.ctl.common import EXIT_OK, daemon_connection, print_json
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -16,13 +14,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
 
 
 def call(method: str, args: argparse.Namespace, params: Any = None) -> int:
-    try:
-        with connect(resolve(), autostart=False, client="daemonctl") as conn:
-            status = conn.call(method, params, timeout=30)
-    except DaemonUnavailable as exc:
-        return fail(f"{exc.message}\nstart it with: daemonctl start", EXIT_NOT_RUNNING)
-    except DaemonError as exc:
-        return fail(exc.message, EXIT_FAILED)
+    with daemon_connection() as conn:
+        status = conn.call(method, params, timeout=30)
     if args.json:
         print_json(status)
     else:

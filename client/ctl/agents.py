@@ -10,9 +10,7 @@ import argparse
 import os
 from typing import Any
 
-from reverie.client.connection import DaemonError, DaemonUnavailable, connect
-from reverie.client.ctl.common import EXIT_NOT_RUNNING, EXIT_OK, fail, print_json
-from reverie.client.paths import resolve
+from reverie.client.ctl.common import EXIT_OK, daemon_connection, print_json
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -44,13 +42,8 @@ def run(args: argparse.Namespace) -> int:
     if args.project is not None:
         project = args.project
         params["project"] = os.path.abspath(project) if os.path.exists(project) else project
-    try:
-        with connect(resolve(), autostart=False, client="daemonctl") as conn:
-            value = conn.call("agents.list", params)
-    except DaemonUnavailable as exc:
-        return fail(f"{exc.message}\nstart it with: daemonctl start", EXIT_NOT_RUNNING)
-    except DaemonError as exc:
-        return fail(exc.message)
+    with daemon_connection() as conn:
+        value = conn.call("agents.list", params)
     if args.json:
         print_json(value["agents"])
     else:

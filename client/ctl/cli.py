@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from reverie.client import ctl
+from reverie.client.ctl.common import CommandError, fail
 
 
 def _command_modules() -> list:
@@ -43,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
+    except CommandError as exc:
+        return fail(exc.message, exc.code)
     except KeyboardInterrupt:
         return 130
 

@@ -3,15 +3,17 @@ there, and printing results for people or for scripts."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from reverie.client import wire
-from reverie.client.connection import DaemonError, connect
-from reverie.client.paths import Paths, lock_holder
+from reverie.client.connection import Connection, DaemonError, DaemonUnavailable, connect
+from reverie.client.paths import Paths, lock_holder, resolve
 from reverie.client.process import pid_alive
 
 NOT_RUNNING = "not running"
@@ -75,3 +77,28 @@ def print_json(data: Any) -> None:
 def fail(message: str, code: int = EXIT_FAILED) -> int:
     print(f"daemonctl: {message}", file=sys.stderr)
     return code
+
+
+class CommandError(Exception):
+    """A command failed in a way the user should read; ``cli.main`` prints it."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@contextlib.contextmanager
+def daemon_connection(paths: Paths | None = None) -> Iterator[Connection]:
+    """A connection to the running daemon (never starts one) for a command.
+
+    Failures become :class:`CommandError`: "not running" exits 3, any other
+    daemon error exits 1, each with the daemon's or the client's message.
+    """
+    try:
+        with connect(paths or resolve(), autostart=False, client="daemonctl") as conn:
+            yield conn
+    except DaemonUnavailable as exc:  # its message already names the remedy
+        raise CommandError(exc.message, EXIT_NOT_RUNNING) from None
+    except DaemonError as exc:
+        raise CommandError(exc.message) from None

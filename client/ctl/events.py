@@ -16,9 +16,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from reverie.client.connection import DaemonError, DaemonUnavailable, connect
-from reverie.client.ctl.common import EXIT_NOT_RUNNING, EXIT_OK, fail, print_json
-from reverie.client.paths import resolve
+from reverie.client.ctl.common import EXIT_OK, daemon_connection, fail, print_json
 
 WAIT_S = 25.0
 _AGE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
@@ -86,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             return fail(str(exc))
     try:
-        with connect(resolve(), autostart=False, client="daemonctl") as conn:
+        with daemon_connection() as conn:
             found = conn.call("events.list", flt)
             if not args.follow:
                 if args.json:
@@ -95,11 +93,7 @@ def run(args: argparse.Namespace) -> int:
                     print("\n".join(line(e) for e in found) or "no matching events")
                 return EXIT_OK
             return _follow(conn, flt, found, args.json)
-    except DaemonUnavailable as exc:
-        return fail(f"{exc.message}\nstart it with: daemonctl start", EXIT_NOT_RUNNING)
-    except DaemonError as exc:
-        return fail(exc.message)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # --follow ends with ^C
         return EXIT_OK
 
 

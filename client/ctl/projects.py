@@ -14,8 +14,7 @@ import os
 import time
 from typing import Any
 
-from reverie.client.connection import DaemonError, DaemonUnavailable, connect
-from reverie.client.ctl.common import EXIT_NOT_RUNNING, EXIT_OK, fail, print_json
+from reverie.client.ctl.common import EXIT_OK, daemon_connection, print_json
 from reverie.client.paths import resolve
 
 _ALL = "*"
@@ -64,31 +63,26 @@ def render(rows: list[dict[str, Any]]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     paths = resolve()
-    try:
-        with connect(paths, autostart=False, client="daemonctl") as conn:
-            if args.open is not None:
-                value = conn.call("projects.open", {"path": os.path.abspath(args.open)})
-                if args.json:
-                    print_json(value)
-                else:
-                    print(f"{value['id']}  {value['name']}  {value['root']}\n"
-                          f"  database {value['db_path']}")
-                return EXIT_OK
-            if args.evict is not None:
-                params = {} if args.evict == _ALL else {"id": args.evict}
-                value = conn.call("projects.evict", params)
-                if args.json:
-                    print_json(value)
-                else:
-                    print(f"evicted: {', '.join(value['evicted']) or 'none'}")
-                    if value["busy"]:
-                        print(f"in use, left open: {', '.join(value['busy'])}")
-                return EXIT_OK
-            rows = conn.call("projects.list")
-    except DaemonUnavailable as exc:
-        return fail(f"{exc.message}\nstart it with: daemonctl start", EXIT_NOT_RUNNING)
-    except DaemonError as exc:
-        return fail(exc.message)
+    with daemon_connection(paths) as conn:
+        if args.open is not None:
+            value = conn.call("projects.open", {"path": os.path.abspath(args.open)})
+            if args.json:
+                print_json(value)
+            else:
+                print(f"{value['id']}  {value['name']}  {value['root']}\n"
+                      f"  database {value['db_path']}")
+            return EXIT_OK
+        if args.evict is not None:
+            params = {} if args.evict == _ALL else {"id": args.evict}
+            value = conn.call("projects.evict", params)
+            if args.json:
+                print_json(value)
+            else:
+                print(f"evicted: {', '.join(value['evicted']) or 'none'}")
+                if value["busy"]:
+                    print(f"in use, left open: {', '.join(value['busy'])}")
+            return EXIT_OK
+        rows = conn.call("projects.list")
     if args.json:
         print_json(rows)
     else:

@@ -9,9 +9,7 @@ import argparse
 import time
 from typing import Any
 
-from reverie.client.connection import DaemonError, DaemonUnavailable, connect
-from reverie.client.ctl.common import EXIT_NOT_RUNNING, EXIT_OK, fail, print_json
-from reverie.client.paths import resolve
+from reverie.client.ctl.common import EXIT_OK, daemon_connection, print_json
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -40,13 +38,8 @@ def render(rows: list[dict[str, Any]]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        with connect(resolve(), autostart=False, client="daemonctl") as conn:
-            rows = conn.call("sessions.list", {"all": args.all})
-    except DaemonUnavailable as exc:
-        return fail(f"{exc.message}\nstart it with: daemonctl start", EXIT_NOT_RUNNING)
-    except DaemonError as exc:
-        return fail(exc.message)
+    with daemon_connection() as conn:
+        rows = conn.call("sessions.list", {"all": args.all})
     if args.json:
         print_json(rows)
     else:
