@@ -39,6 +39,7 @@ from reverie.client.shim.link import (
     prewarm,
 )
 from reverie.client.shim.project import ProjectHint, first_file_root
+from reverie.client.shim.workers import Workers
 
 MAX_IN_FLIGHT = 64
 MAX_LINE = 16 * 1024 * 1024
@@ -77,6 +78,7 @@ class Shim:
         self._lock = threading.Lock()
         self._in_flight: dict[bytes, InFlight] = {}
         self._slots = threading.BoundedSemaphore(MAX_IN_FLIGHT)
+        self._workers = Workers("reverie-call")
 
     def project(self) -> str:
         """The project hint for the daemon's Hello, waiting briefly for roots if asked."""
@@ -207,10 +209,7 @@ class Shim:
             job: Callable[[], dict[str, Any]] = lambda: self._list_tools(params, version)  # noqa: E731
         else:
             job = lambda: self._call_tool(params, version, work)  # noqa: E731
-        thread = threading.Thread(
-            target=self._run, args=(request_id, key, work, job, modern), daemon=True
-        )
-        thread.start()
+        self._workers.submit(self._run, request_id, key, work, job, modern)
 
     def _run(
         self,
