@@ -190,7 +190,9 @@ class FrameDecoder:
             body = bytes(buf[start : start + size])
             try:
                 out.append(_decoder.decode(body))
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, ValueError) as exc:
+                # ValueError too: msgspec lets UnicodeDecodeError escape from
+                # a tag that is not valid UTF-8.
                 raise FrameError(f"undecodable frame: {exc}") from None
             pos = start + size
         if pos == end:

@@ -80,6 +80,14 @@ def test_garbage_body_is_a_frame_error():
         wire.FrameDecoder().feed(b"\x00\x00\x00\x03abc")
 
 
+def test_a_tag_that_is_not_utf8_is_a_frame_error():
+    # Found by random bytes: msgspec raised UnicodeDecodeError, not DecodeError,
+    # which escaped the decoder and killed the connection without an answer.
+    body = bytes.fromhex("9dab4aa73eecafadba2522792b081ca5")
+    with pytest.raises(wire.FrameError, match="undecodable"):
+        wire.FrameDecoder().feed(len(body).to_bytes(4, "big") + body)
+
+
 def test_limit_leaves_later_frames_buffered():
     frames = wire.encode_frame(wire.Cancel(1)) + wire.encode_frame(wire.Cancel(2))
     decoder = wire.FrameDecoder()

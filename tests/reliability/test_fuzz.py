@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +27,15 @@ def test_decoder_only_ever_raises_frame_error(chunks, limit):
     except wire.FrameError:
         pass
     assert decoder.buffered <= limit + wire.HEADER_SIZE + 64 * 16
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(st.binary(min_size=1, max_size=64), min_size=1, max_size=4))
+def test_well_framed_random_bodies_only_raise_frame_error(bodies):
+    """Random bytes rarely form a frame; these always do, so the body decoder is hit."""
+    stream = b"".join(len(b).to_bytes(4, "big") + b for b in bodies)
+    with contextlib.suppress(wire.FrameError):
+        wire.FrameDecoder(wire.MAX_FRAME).feed(stream)
 
 
 json_values = st.recursive(
