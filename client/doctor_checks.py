@@ -143,7 +143,17 @@ def check_state_file(paths: Paths) -> Iterator[Finding]:
 
 
 def project_databases(paths: Paths) -> list[Path]:
-    return sorted(paths.projects_dir.glob("*/memory.db")) if paths.projects_dir.exists() else []
+    """Every known project database: the central ones, and in-project ones from the index."""
+    found = set(paths.projects_dir.glob("*/memory.db")) if paths.projects_dir.exists() else set()
+    if paths.global_db.exists():
+        import sqlite3
+
+        try:
+            with sqlite3.connect(f"file:{paths.global_db}?mode=ro", uri=True, timeout=5) as conn:
+                found.update(Path(row[0]) for row in conn.execute("SELECT db_path FROM projects"))
+        except sqlite3.Error:
+            pass  # a damaged index is reported by the daemon itself at start
+    return sorted(p for p in found if p.exists())
 
 
 def check_databases(paths: Paths) -> Iterator[Finding]:

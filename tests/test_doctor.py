@@ -71,3 +71,14 @@ def test_service_pointing_at_a_missing_interpreter(home, env):
     code, checks = doctor(env)
     assert code == 1
     assert any("install-service" in f["fix"] for f in checks["service"])
+
+
+def test_in_project_databases_are_checked_too(daemon, home, env):
+    project = home / "inproj"
+    (project / ".git").mkdir(parents=True)
+    (project / ".reverie.toml").write_text('storage = "in-project"\n')
+    with daemon.connect() as conn:
+        conn.call("projects.open", {"path": str(project)})
+    db = project / ".reverie" / "memory.db"
+    _, checks = doctor(env)
+    assert any(str(db) in f["message"] and f["level"] == "ok" for f in checks["databases"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,16 @@ def _project_error(exc: ProjectError | StoreError) -> RpcError:
     return RpcError(wire.UNAVAILABLE, str(exc))
 
 
+@contextlib.asynccontextmanager
+async def held_project(registry: ProjectRegistry, path: str) -> AsyncIterator[ProjectContext]:
+    """``registry.hold(path)`` with resolution and store failures as wire errors."""
+    try:
+        async with registry.hold(path) as project:
+            yield project
+    except (ProjectError, StoreError) as exc:
+        raise _project_error(exc) from None
+
+
 def _describe(ctx: ProjectContext) -> dict[str, Any]:
     return {
         "id": ctx.id,
@@ -56,12 +67,8 @@ def _describe(ctx: ProjectContext) -> dict[str, Any]:
 
 @table.method("projects.open", params=OpenParams)
 async def open_project(ctx: CallContext, params: OpenParams) -> dict[str, Any]:
-    registry: ProjectRegistry = ctx.app.projects
-    try:
-        async with registry.hold(params.path) as project:
-            return _describe(project)
-    except (ProjectError, StoreError) as exc:
-        raise _project_error(exc) from None
+    async with held_project(ctx.app.projects, params.path) as project:
+        return _describe(project)
 
 
 def _db_size(db_path: str) -> int:
