@@ -117,7 +117,10 @@ def test_digest_is_offered_once_shown_once_per_18_hours(home: Path, project: Pat
 
 
 def test_kill_9_mid_dream_resumes_and_finishes(home: Path, project: Path) -> None:
-    write_config(home, "[lifecycle]\nidle_after_s = 3600\n[dreaming]\nbatch_size = 20\n")
+    # Synthetic steps stretch the dream to seconds, so the kill below always
+    # lands mid-dream however fast this machine consolidates 1,500 memories.
+    write_config(home, "[lifecycle]\nidle_after_s = 3600\n[dreaming]\nbatch_size = 20\n"
+                 "synthetic_steps = 150\nsynthetic_step_ms = 20\n")
     daemon = DaemonProcess(home).start()
     env = daemon.env
     info = open_project(daemon, project)
