@@ -17,6 +17,7 @@ reads of another.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import queue
@@ -27,8 +28,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
-import anyio.from_thread
-import anyio.lowlevel
 
 from reverie.daemon.store import db
 from reverie.daemon.store.migrations import Migration, migrate
@@ -86,7 +85,7 @@ class Store:
         self._queue: queue.Queue[Any] = queue.Queue()
         self._pending = anyio.Semaphore(max_pending)
         self._thread: threading.Thread | None = None
-        self._token: anyio.lowlevel.EventLoopToken | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._read_limiter = anyio.CapacityLimiter(readers)
         self._idle_readers: list[sqlite3.Connection] = []
         self._all_readers: list[sqlite3.Connection] = []
@@ -95,7 +94,7 @@ class Store:
         self.schema_version = 0
         self.commits = 0
 
-    def open_sync(self, token: anyio.lowlevel.EventLoopToken) -> None:
+    def open_sync(self, loop: asyncio.AbstractEventLoop) -> None:
         """Open, integrity-check and migrate; run in a worker thread.
 
         Raises :class:`db.StoreCorrupt` (after moving the file aside) when the
@@ -118,16 +117,16 @@ class Store:
             conn.close()
             raise
         self._writer_conn = conn
-        self._token = token
+        self._loop = loop
         self._thread = threading.Thread(
             target=self._writer_loop, name=f"writer:{self.label}", daemon=True
         )
         self._thread.start()
 
     async def open(self) -> None:
-        token = anyio.lowlevel.current_token()
+        loop = asyncio.get_running_loop()
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(self.open_sync, token)
+            await anyio.to_thread.run_sync(self.open_sync, loop)
 
     async def write(
         self, fn: Callable[[sqlite3.Connection], T], *, timeout: float = DEFAULT_TIMEOUT_S
@@ -286,9 +285,12 @@ class Store:
             for job in batch:
                 job.done.set()
 
-        # RuntimeError: the event loop is gone (process exiting); nobody waits.
+        # Hand the wake-up to the loop without waiting for it: blocking here
+        # until the loop ran it kept the writer idle for a loop iteration
+        # per batch. RuntimeError: the loop is gone (exiting); nobody waits.
+        assert self._loop is not None
         with contextlib.suppress(RuntimeError):
-            anyio.from_thread.run_sync(wake, token=self._token)
+            self._loop.call_soon_threadsafe(wake)
 
     def close_sync(self) -> None:
         """Finish queued writes, checkpoint the WAL and close; run in a worker thread."""
