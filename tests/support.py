@@ -56,7 +56,10 @@ class DaemonProcess:
         assert self.proc is not None
         return self.proc.pid
 
-    def start(self, timeout: float = 10.0) -> DaemonProcess:
+    def start(
+        self, timeout: float = 10.0, preexec_fn: Callable[[], None] | None = None
+    ) -> DaemonProcess:
+        """Start and wait until it answers; ``preexec_fn`` can set limits (disk full)."""
         with open(self.stderr_path, "ab") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "reverie.daemon"],
@@ -64,6 +67,7 @@ class DaemonProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=err,
+                preexec_fn=preexec_fn,
             )
         self.wait_ready(timeout)
         return self

@@ -98,7 +98,12 @@ def memory_tool(
                 touched = (validate.project_files(call.project.root, files(params))
                            if files is not None else [])
                 what = kind(params) if callable(kind) else kind
-                return await guarded_call(call, what, touched, lambda: fn(call, params), params)
+                try:
+                    return await guarded_call(
+                        call, what, touched, lambda: fn(call, params), params
+                    )
+                except StoreError as exc:  # e.g. disk full: the caller can act on it
+                    raise ToolFailure(str(exc)) from None
 
         handler.__name__ = fn.__name__
         handler.__doc__ = fn.__doc__

@@ -46,6 +46,17 @@ class StoreClosed(db.StoreError):
     """The store was closed (eviction or shutdown) before the call ran."""
 
 
+class StoreWriteFailed(db.StoreError):
+    """The disk refused the write (full, over a size limit, failing); nothing was saved."""
+
+
+def _is_disk_failure(exc: BaseException) -> bool:
+    if not isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError):
+        return False
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR")
+
+
 class StoreBusy(db.StoreError):
     """A call waited longer than its timeout."""
 
@@ -170,6 +181,12 @@ class Store:
             job.cancelled = True
             raise
         if job.error is not None:
+            if _is_disk_failure(job.error):
+                raise StoreWriteFailed(
+                    f"could not write to the {self.label} database ({job.error}): the disk "
+                    "may be full or failing. Nothing from this call was saved; free some "
+                    "space (`daemonctl doctor` shows how much is left) and retry."
+                ) from job.error
             raise job.error
         return job.result  # type: ignore[no-any-return]
 
