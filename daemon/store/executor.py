@@ -47,14 +47,16 @@ class StoreClosed(db.StoreError):
 
 
 class StoreWriteFailed(db.StoreError):
-    """The disk refused the write (full, over a size limit, failing); nothing was saved."""
+    """The disk refused the write (full, read-only, failing); nothing was saved."""
 
 
 def _is_disk_failure(exc: BaseException) -> bool:
     if not isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError):
         return False
     name = getattr(exc, "sqlite_errorname", "") or ""
-    return name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR")
+    return name in ("SQLITE_FULL", "SQLITE_READONLY") or name.startswith(
+        ("SQLITE_IOERR", "SQLITE_READONLY_")
+    )
 
 
 class StoreBusy(db.StoreError):
@@ -117,6 +119,12 @@ class Store:
             problem = db.quick_check(conn)
         except sqlite3.DatabaseError as exc:
             problem = str(exc)
+        except OSError as exc:  # e.g. a read-only or full file system
+            raise StoreWriteFailed(
+                f"cannot open the {self.label} database at {self.path} for writing "
+                f"({exc.strerror or exc}): its directory is read-only, full or failing. "
+                "Make it writable or free space (`daemonctl doctor` checks both), then retry."
+            ) from None
         if problem is not None:
             if conn is not None:
                 conn.close()
@@ -184,8 +192,9 @@ class Store:
             if _is_disk_failure(job.error):
                 raise StoreWriteFailed(
                     f"could not write to the {self.label} database ({job.error}): the disk "
-                    "may be full or failing. Nothing from this call was saved; free some "
-                    "space (`daemonctl doctor` shows how much is left) and retry."
+                    "refused it (full, read-only or failing). Nothing from this call was "
+                    "saved; free space or make the data directory writable (`daemonctl "
+                    "doctor` checks both), then retry."
                 ) from job.error
             raise job.error
         return job.result  # type: ignore[no-any-return]
