@@ -54,17 +54,23 @@ def _create_private(path: Path) -> None:
         os.chmod(path, 0o600)
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+def connect(
+    path: Path, *, readonly: bool = False, immutable: bool = False
+) -> sqlite3.Connection:
     """A connection with Reverie's pragmas; the caller owns transactions.
 
     ``isolation_level=None`` hands transaction control to the code (the writer
     opens ``BEGIN IMMEDIATE`` itself), and ``check_same_thread=False`` because
     a connection moves between worker threads, though never used by two at once.
+    ``immutable`` reads a database on a read-only file system, where SQLite
+    cannot create the WAL index it otherwise needs even to read.
     """
     if not readonly:
         _create_private(path)
+    target: str | Path = f"file:{path}?mode=ro&immutable=1" if immutable else path
     conn = sqlite3.connect(
-        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+        check_same_thread=False, uri=immutable,
     )
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

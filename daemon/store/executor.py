@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import anyio
 
 from reverie.daemon.store import db
-from reverie.daemon.store.migrations import Migration, migrate
+from reverie.daemon.store.migrations import Migration, current_version, migrate
 
 log = logging.getLogger("reverie.store")
 
@@ -106,6 +106,8 @@ class Store:
         self._closed = False
         self.schema_version = 0
         self.commits = 0
+        # Why writes are refused, when the database could only be opened to read.
+        self.read_only: str | None = None
 
     def open_sync(self, loop: asyncio.AbstractEventLoop) -> None:
         """Open, integrity-check and migrate; run in a worker thread.
@@ -120,11 +122,8 @@ class Store:
         except sqlite3.DatabaseError as exc:
             problem = str(exc)
         except OSError as exc:  # e.g. a read-only or full file system
-            raise StoreWriteFailed(
-                f"cannot open the {self.label} database at {self.path} for writing "
-                f"({exc.strerror or exc}): its directory is read-only, full or failing. "
-                "Make it writable or free space (`daemonctl doctor` checks both), then retry."
-            ) from None
+            self._open_read_only(exc)
+            return
         if problem is not None:
             if conn is not None:
                 conn.close()
@@ -141,6 +140,37 @@ class Store:
             target=self._writer_loop, name=f"writer:{self.label}", daemon=True
         )
         self._thread.start()
+
+    def _open_read_only(self, exc: OSError) -> None:
+        """Serve reads only: the file exists but cannot be written.
+
+        Writes then fail at once with :attr:`read_only` as the reason; reads
+        use immutable connections, which SQLite allows on a read-only file
+        system (the daemon is the database's only writer, so it cannot change).
+        """
+        reason = (
+            f"cannot write to the {self.label} database at {self.path} "
+            f"({exc.strerror or exc}): its directory is read-only, full or failing. "
+            "Make it writable or free space (`daemonctl doctor` checks both), then retry; "
+            "reads keep working meanwhile."
+        )
+        if not self.path.exists():
+            raise StoreWriteFailed(reason) from None
+        try:
+            conn = db.connect(self.path, readonly=True, immutable=True)
+            try:
+                version = current_version(conn)
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            raise StoreWriteFailed(reason) from None
+        if version != self._migrations[-1].version:
+            raise StoreWriteFailed(
+                f"{reason} (It also needs a schema upgrade, which cannot happen read-only.)"
+            )
+        self.schema_version = version
+        self.read_only = reason
+        log.warning("%s: serving reads only: %s", self.label, exc)
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
@@ -172,6 +202,8 @@ class Store:
         return await self._submit(_Job(fn, bare=True), timeout)
 
     async def _submit(self, job: _Job, timeout: float) -> Any:
+        if self.read_only is not None:
+            raise StoreWriteFailed(self.read_only)
         if self._closed or self._thread is None:
             raise StoreClosed(f"the {self.label} database is closed")
         try:
@@ -232,7 +264,7 @@ class Store:
         with self._readers_lock:
             conn = self._idle_readers.pop() if self._idle_readers else None
         if conn is None:
-            conn = db.connect(self.path, readonly=True)
+            conn = db.connect(self.path, readonly=True, immutable=self.read_only is not None)
             with self._readers_lock:
                 self._all_readers.append(conn)
         try:
