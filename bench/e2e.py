@@ -17,6 +17,8 @@ import time
 import uuid
 from pathlib import Path
 
+import psutil
+
 from bench.memory import bench_project
 from bench.report import Figure, Section, compile_bytecode, ms, percentile
 from bench.shim import INIT, INITIALIZED, REFERENCE, REVERIE_MCP, Server, _start_daemon
@@ -47,12 +49,6 @@ def session(server: Server, n: int, until: float, samples: dict[str, list[float]
                           "content": f"session {n} learned {uuid.uuid4().hex} about m{i % 20}"})
         call("recall", {"query": f"module m{i % 20}"})
 
-
-def rss(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
 
 
 def start(cmd: list[str], env: dict[str, str], cwd: str) -> Server:
@@ -86,7 +82,7 @@ def run(quick: bool) -> Section:
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - t0
-        ours_rss = rss(daemon.pid) + sum(s.rss_bytes() for s in shims)
+        ours_rss = psutil.Process(daemon.pid).memory_info().rss + sum(s.rss_bytes() for s in shims)
         for s in shims:
             s.close()
         refs = [start(REFERENCE, env, str(root)) for _ in range(SESSIONS)]
