@@ -59,12 +59,14 @@ def probe_terms(content: str) -> list[str]:
 
 
 def find_duplicate(conn: sqlite3.Connection, mem: NewMemory) -> Stored | None:
-    # CROSS JOIN pins the FTS table as the outer loop: left to itself SQLite
-    # walks the category index and re-runs the MATCH for every memory.
+    # Without statistics SQLite prefers the (category, archived) index, two
+    # equalities against one, and walks every memory of the category: name
+    # the hash index. Likewise CROSS JOIN pins the FTS table as the outer
+    # loop, or SQLite re-runs the MATCH for every memory of the category.
     digest = content_hash(mem.content)
     row = conn.execute(
-        "SELECT id FROM memories WHERE content_hash = ? AND category = ? AND archived = 0 "
-        "ORDER BY id LIMIT 1",
+        "SELECT id FROM memories INDEXED BY memories_content_hash "
+        "WHERE content_hash = ? AND category = ? AND archived = 0 ORDER BY id LIMIT 1",
         (digest, mem.category),
     ).fetchone()
     if row is not None:
