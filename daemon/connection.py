@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from reverie.client import wire
+from reverie.daemon import busy
 from reverie.daemon.peercred import PeerCredentials
 from reverie.daemon.rpc import CallContext, Method, RpcError
 
@@ -67,6 +68,7 @@ class Connection(asyncio.Protocol):
         )
 
     def data_received(self, data: bytes) -> None:
+        busy.mark()
         if self._closing:
             return  # lingering after a refusal: discard
         if not self._ready:
@@ -281,7 +283,7 @@ class Connection(asyncio.Protocol):
         scope = anyio.CancelScope()
         self._scopes[req.id] = scope
         server.request_started()
-        server.spawn(self._call, method, req.id, params, scope)
+        server.spawn(self._call, method, req.id, params, scope, name=method.name)
 
     async def _call(
         self, method: Method, request_id: int, params: Any, scope: anyio.CancelScope
@@ -304,6 +306,7 @@ class Connection(asyncio.Protocol):
                     await self._writable.wait()
                 self.write(frame)
         finally:
+            busy.mark()
             self._scopes.pop(request_id, None)
             self.server.request_finished()
             if not self._closing:

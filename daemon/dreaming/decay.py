@@ -20,7 +20,7 @@ from functools import partial
 from reverie.daemon.config import DreamingConfig
 from reverie.daemon.dreaming import cursor
 from reverie.daemon.dreaming.runner import DreamTurn
-from reverie.daemon.dreaming.worker import breathe
+from reverie.daemon.dreaming.worker import breathe, fetch_breathing
 from reverie.daemon.projects import ProjectContext
 
 STEP = "decay"
@@ -28,6 +28,8 @@ NON_DECAYING = frozenset({"pattern", "warning"})
 ARCHIVE_REASON = "faded: never recalled, relevance below threshold"
 # Relevance changes smaller than this are not worth a write.
 EPSILON = 1e-6
+# Rows per executemany: a long one holds the writer's turn at the GIL unbroken.
+UPDATE_CHUNK = 64
 
 
 def relevance(
@@ -52,11 +54,11 @@ class _Batch:
 def _plan_batch(
     conn: sqlite3.Connection, after: int, now: float, cfg: DreamingConfig
 ) -> _Batch:
-    rows = conn.execute(
+    rows = fetch_breathing(conn.execute(
         "SELECT id, category, pinned, created_at, last_recalled_at, recall_count, relevance "
         "FROM memories WHERE id > ? AND archived = 0 ORDER BY id LIMIT ?",
         (after, cfg.batch_size),
-    ).fetchall()
+    ))
     half_life_s = cfg.decay_half_life_days * 86400.0
     changed: list[tuple[float, int]] = []
     archive: list[int] = []
@@ -74,8 +76,12 @@ def _plan_batch(
 
 def _apply(batch: _Batch, turn: DreamTurn, done: bool) -> Callable[[sqlite3.Connection], None]:
     def write(conn: sqlite3.Connection) -> None:
-        conn.executemany("UPDATE memories SET relevance = ? WHERE id = ?", batch.relevance)
+        for start in range(0, len(batch.relevance), UPDATE_CHUNK):
+            breathe()
+            conn.executemany("UPDATE memories SET relevance = ? WHERE id = ?",
+                             batch.relevance[start:start + UPDATE_CHUNK])
         for mid in batch.archive:
+            breathe()
             # Re-checked under the write lock: a recall since the read saves it.
             cur = conn.execute(
                 "UPDATE memories SET archived = 1, archived_reason = ?, archived_at = ? "

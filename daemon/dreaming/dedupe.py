@@ -4,7 +4,8 @@ Two phases, each a walk over the project's live memories in id order, one
 batch at a time, with a cursor committed alongside each batch:
 
 1. *sketch*: (re)compute the MinHash keys of every memory whose normalised
-   text changed since it was last sketched (``sketched_hash``);
+   text (or the sketch scheme) changed since it was last sketched
+   (``sketched_hash``);
 2. *merge*: for each memory, the older memories of its category that share
    a key are candidates; the most similar one at or above
    ``dedupe_similarity`` wins. The older memory wins because it is the one
@@ -30,7 +31,7 @@ from functools import partial
 from reverie.daemon.config import DreamingConfig
 from reverie.daemon.dreaming import cursor, similarity
 from reverie.daemon.dreaming.runner import DreamTurn
-from reverie.daemon.dreaming.worker import breathe
+from reverie.daemon.dreaming.worker import breathe, fetch_breathing
 from reverie.daemon.projects import ProjectContext
 
 STEP = "dedupe"
@@ -47,16 +48,16 @@ class _Batch:
 
 
 def _sketch_batch(conn: sqlite3.Connection, after: int, limit: int) -> _Batch:
-    rows = conn.execute(
+    rows = fetch_breathing(conn.execute(
         "SELECT id, content, sketched_hash FROM memories WHERE id > ? AND archived = 0 "
         "ORDER BY id LIMIT ?", (after, limit),
-    ).fetchall()
+    ))
     batch = _Batch(rows[-1][0] if rows else after, len(rows))
     for mid, content, sketched in rows:
         breathe()
         digest = similarity.content_hash(content)
-        if digest != sketched:
-            batch.sketches.append((mid, digest, similarity.sketch_keys(content)))
+        if similarity.sketch_tag(digest) != sketched:
+            batch.sketches.append((mid, digest, similarity.sketch_keys(content, digest)))
     return batch
 
 
@@ -73,10 +74,10 @@ _CANDIDATES_SQL = f"""
 
 
 def _merge_batch(conn: sqlite3.Connection, after: int, limit: int, threshold: float) -> _Batch:
-    rows = conn.execute(
+    rows = fetch_breathing(conn.execute(
         "SELECT id, category, content, pinned FROM memories WHERE id > ? AND archived = 0 "
         "ORDER BY id LIMIT ?", (after, limit),
-    ).fetchall()
+    ))
     batch = _Batch(rows[-1][0] if rows else after, len(rows))
     losers: set[int] = set()
     for mid, category, content, pinned in rows:
@@ -89,7 +90,7 @@ def _merge_batch(conn: sqlite3.Connection, after: int, limit: int, threshold: fl
             breathe()
             if cid in losers:
                 continue
-            score = similarity.similarity(mine, similarity.word_set(other))
+            score = similarity.jaccard(mine, similarity.word_set(other))
             if score >= threshold and (best is None or (score, -cid) > (best[0], -best[1])):
                 best = (score, cid)
         if best is not None:
@@ -101,12 +102,16 @@ def _merge_batch(conn: sqlite3.Connection, after: int, limit: int, threshold: fl
 def _write_sketches(batch: _Batch) -> Callable[[sqlite3.Connection], None]:
     def write(conn: sqlite3.Connection) -> None:
         for mid, digest, keys in batch.sketches:
+            breathe()
             conn.execute("DELETE FROM memory_sketch WHERE memory_id = ?", (mid,))
             conn.executemany(
                 "INSERT OR IGNORE INTO memory_sketch (key, memory_id) VALUES (?, ?)",
                 [(k, mid) for k in keys],
             )
-            conn.execute("UPDATE memories SET sketched_hash = ? WHERE id = ?", (digest, mid))
+            # The content hash too: one written by an older normalisation is
+            # brought up to date, so remember's exact-copy lookup finds it.
+            conn.execute("UPDATE memories SET sketched_hash = ?, content_hash = ? WHERE id = ?",
+                         (similarity.sketch_tag(digest), digest, mid))
 
     return write
 
@@ -170,6 +175,7 @@ def _tags(raw: str) -> list[str]:
 def _write_merges(batch: _Batch, turn: DreamTurn) -> Callable[[sqlite3.Connection], None]:
     def write(conn: sqlite3.Connection) -> None:
         for loser, winner, score in batch.merges:
+            breathe()
             merge(conn, loser, winner, score, turn.now, turn.dream_id)
 
     return write

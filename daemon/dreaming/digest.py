@@ -23,6 +23,7 @@ from typing import Any
 
 from reverie.daemon.config import DreamingConfig
 from reverie.daemon.dreaming.runner import DreamTurn
+from reverie.daemon.dreaming.worker import fetch_breathing
 from reverie.daemon.projects import ProjectContext
 from reverie.daemon.state import StateStore
 
@@ -69,7 +70,7 @@ def compose(
     sections: dict[str, Any] = {}
     lines = []
     for key, (one, many), sql in _SECTIONS:
-        rows = conn.execute(sql, (lower, until)).fetchall()
+        rows = fetch_breathing(conn.execute(sql, (lower, until)))
         if not rows:
             continue
         top = [{"id": rid, "text": _quote(text)} for rid, text in rows[:TOP]]

@@ -1,78 +1,73 @@
-"""When two memories say the same thing: normalised text, its hash, sketches.
+"""Near-duplicates by sketch: MinHash band keys over a memory's word set.
 
-- ``normalise``: NFKC, case-folded, words only (punctuation and spacing
-  never make two memories different).
-- ``content_hash``: a hash of the normalised text; equal hashes are
-  duplicates outright.
-- ``similarity``: Jaccard of the two word sets; at or above the configured
-  threshold two memories of one category are near-duplicates.
-- ``sketch_keys``: MinHash band keys over the word set. Two memories share
-  at least one key with a probability that rises steeply with their
-  similarity (6 bands of 4 rows: ~0.97 at 0.85, ~0.002 at 0.15), so
-  near-duplicates are found by an indexed join instead of comparing every
-  pair. The exact hash is one more key. Hashes are ``zlib.crc32`` and fixed
-  constants, so keys are the same in every process (``hash()`` is not).
+Words, their normalisation, the content hash and Jaccard similarity are
+those of ``remember``'s duplicate check (``memory/text.py``), so a dream
+merges by the same measure that ``remember`` refuses by.
+
+Two memories share at least one band key with a probability that rises
+steeply with their similarity (6 bands of 4 rows: ~0.97 at 0.85, ~0.002 at
+0.15), so near-duplicates are found by an indexed join instead of comparing
+every pair. The content hash is one more key, for exact copies.
+
+Every word is hashed once, with BLAKE2b, into 24 16-bit values, one per
+MinHash row; each row's minimum over the words is taken in C (``zip`` and
+``min``). That keeps the pure-Python work per memory to a few microseconds:
+the dream thread shares the interpreter lock with the event loop, and every
+microsecond it holds the lock is one a request may wait.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
-import zlib
+import struct
 
-_WORD = re.compile(r"\w+")
+from reverie.daemon.memory.text import content_hash, jaccard, words
+
+__all__ = ["SKETCH_VERSION", "content_hash", "jaccard", "sketch_keys", "word_set"]
+
 BANDS = 6
 ROWS = 4
-_MASK = (1 << 61) - 1
-# Fixed odd multipliers and offsets: one (a, b) per MinHash row.
-_PERMS = [
-    ((0x9E3779B97F4A7C15 * (2 * i + 1)) & _MASK | 1, (0xC2B2AE3D27D4EB4F * (i + 7)) & _MASK)
-    for i in range(BANDS * ROWS)
-]
-_EXACT_BAND = 255
+# Bumped whenever the keys below change: sketches made by another version
+# are recomputed (``sketch_tag``), or old and new keys would never meet.
+SKETCH_VERSION = 2
+_ROW_VALUES = struct.Struct(f"<{BANDS * ROWS}H")  # a band's 4 values: one 64-bit key
+_U64 = 1 << 64
 
 
-def words(text: str) -> list[str]:
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+def _salt(label: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(label, digest_size=8).digest(), "little")
 
 
-def normalise(text: str) -> str:
-    return " ".join(words(text))
-
-
-def content_hash(text: str) -> str:
-    return hashlib.blake2b(normalise(text).encode(), digest_size=16).hexdigest()
+# Keeps equal values in different bands (and the exact key) apart.
+_BAND_SALTS = [_salt(b"band%d" % band) for band in range(BANDS)]
+_EXACT_SALT = _salt(b"exact")
 
 
 def word_set(text: str) -> frozenset[str]:
     return frozenset(words(text))
 
 
-def similarity(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)
+def sketch_tag(digest: str) -> str:
+    """What ``sketched_hash`` records: the text's hash and the sketch version."""
+    return f"{digest}/{SKETCH_VERSION}"
 
 
-_FNV_PRIME = 0x100000001B3
-_U64 = (1 << 64) - 1
+def _signed(value: int) -> int:
+    """As SQLite stores an INTEGER: signed 64-bit."""
+    return value - _U64 if value >= _U64 >> 1 else value
 
 
-def _key(band: int, values: tuple[int, ...] | list[int]) -> int:
-    """A signed 64-bit key (SQLite INTEGER) for one band's values (FNV-style mix)."""
-    h = 0xCBF29CE484222325 ^ band
-    for v in values:
-        h = ((h ^ v) * _FNV_PRIME) & _U64
-    return h - (1 << 64) if h >= 1 << 63 else h
-
-
-def sketch_keys(text: str) -> list[int]:
-    hashes = [zlib.crc32(w.encode()) for w in word_set(text)]
-    keys = [_key(_EXACT_BAND, (zlib.crc32(normalise(text).encode()),))]
-    if not hashes:
-        return keys
-    mins = [min((a * h + b) & _MASK for h in hashes) for a, b in _PERMS]
-    for band in range(BANDS):
-        keys.append(_key(band, mins[band * ROWS:(band + 1) * ROWS]))
+def sketch_keys(text: str, digest: str) -> list[int]:
+    """The band keys of ``text`` (whose ``content_hash`` is ``digest``)."""
+    keys = [_signed(int(digest[:16], 16) ^ _EXACT_SALT)]
+    rows = [
+        _ROW_VALUES.unpack(hashlib.blake2b(w.encode(), digest_size=_ROW_VALUES.size).digest())
+        for w in word_set(text)
+    ]
+    if rows:
+        packed = _ROW_VALUES.pack(*map(min, zip(*rows, strict=True)))
+        keys += [
+            _signed(int.from_bytes(packed[band * 8:(band + 1) * 8], "little") ^ salt)
+            for band, salt in enumerate(_BAND_SALTS)
+        ]
     return keys

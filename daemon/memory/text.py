@@ -1,16 +1,20 @@
-"""Words, as Reverie compares them: for duplicate detection and rule matching.
+"""Words, as Reverie compares them: duplicates (at remember and while dreaming), rules.
 
-FTS5 tokenises with ``porter unicode61``; these helpers approximate it in
-Python (lower-case runs of letters and digits, a light suffix strip) so that
-what the index finds and what Python scores agree closely enough to explain.
+One normalisation for everything that asks "is this the same text": NFKC
+(so full-width and compatibility forms meet their plain twins), lower case,
+runs of letters and digits. It approximates FTS5's ``porter
+unicode61`` tokeniser (which also splits on ``_``), so what the index finds
+and what Python scores agree closely enough to explain; ``stem`` is a light
+suffix strip for rule matching.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+")
 MAX_TERM_CHARS = 64
 
 STOP_WORDS = frozenset({
@@ -21,8 +25,10 @@ STOP_WORDS = frozenset({
 
 
 def words(text: str) -> list[str]:
-    """Lower-case words in order, overlong ones cut (no real word is that long)."""
-    return [w[:MAX_TERM_CHARS] for w in _WORD.findall(text.lower())]
+    """Folded words in order, overlong ones cut (no real word is that long)."""
+    # lower(), not casefold(): "ß" must stay one token, as the index keeps it.
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return [w[:MAX_TERM_CHARS] for w in _WORD.findall(folded)]
 
 
 def stem(word: str) -> str:
@@ -44,7 +50,8 @@ def normalise(text: str) -> str:
 
 
 def content_hash(text: str) -> str:
-    return hashlib.sha256(normalise(text).encode()).hexdigest()[:32]
+    """Equal for texts that differ only in case, spacing and punctuation."""
+    return hashlib.blake2b(normalise(text).encode(), digest_size=16).hexdigest()
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
