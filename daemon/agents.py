@@ -166,7 +166,8 @@ class AgentRegistry:
         for agent in agents:
             if agent is not None and agent.ended_at is None and agent.lease_expires > now:
                 agent.last_active, agent.lease_expires = now, now + self.lease_s
-        self._changed.set()
+        # No wake-up for the expiry loop: a renewal only moves a deadline
+        # later, and the loop re-reads deadlines when the earlier one passes.
 
     async def start(self, session_id: str, name: str, *, rename_from: str | None = None
                     ) -> Agent:

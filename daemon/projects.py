@@ -172,20 +172,13 @@ class ProjectRegistry:
 
     async def _acquire(self, identity: ProjectIdentity) -> ProjectContext:
         """Get or open the context and count the caller as a user before any await."""
+        ctx = self._use_open(identity)
+        if ctx is not None:  # the common case: no timeout scope to set up
+            return ctx
         with anyio.fail_after(OPEN_TIMEOUT_S):
             while True:
-                ctx = self._contexts.get(identity.id)
+                ctx = self._use_open(identity)
                 if ctx is not None:
-                    if ctx.root != identity.root and ctx.identity.config.storage == "in-project":
-                        raise ProjectError(
-                            wire.CONFLICT,
-                            f"project id {identity.id!r} is already open for {ctx.root}, "
-                            f"but {identity.root} declares the same id. Give each project "
-                            "its own id in .reverie.toml.",
-                        )
-                    ctx.users += 1
-                    ctx.last_used = self._clock()
-                    self._contexts.move_to_end(identity.id)
                     return ctx
                 closing = self._closing.get(identity.id)
                 if closing is not None:
@@ -198,6 +191,22 @@ class ProjectRegistry:
                         raise opening.error
                     continue
                 return await self._open(identity)
+
+    def _use_open(self, identity: ProjectIdentity) -> ProjectContext | None:
+        ctx = self._contexts.get(identity.id)
+        if ctx is None:
+            return None
+        if ctx.root != identity.root and ctx.identity.config.storage == "in-project":
+            raise ProjectError(
+                wire.CONFLICT,
+                f"project id {identity.id!r} is already open for {ctx.root}, "
+                f"but {identity.root} declares the same id. Give each project "
+                "its own id in .reverie.toml.",
+            )
+        ctx.users += 1
+        ctx.last_used = self._clock()
+        self._contexts.move_to_end(identity.id)
+        return ctx
 
     async def _open(self, identity: ProjectIdentity) -> ProjectContext:
         opening = _Opening()

@@ -69,7 +69,10 @@ class _Job:
     def __init__(self, fn: Callable[[sqlite3.Connection], Any], *, bare: bool = False) -> None:
         self.fn = fn
         self.bare = bare
-        self.done = anyio.Event()
+        # Resolved on the loop when the writer is through with the job. A bare
+        # asyncio future (the daemon runs on asyncio) costs a fraction of an
+        # anyio Event, and every remember waits on one.
+        self.done: asyncio.Future[None] | None = None
         self.result: Any = None
         self.error: BaseException | None = None
         self.cancelled = False
@@ -96,7 +99,7 @@ class Store:
         self._migrations = migrations
         self._writer_conn: sqlite3.Connection | None = None
         self._queue: queue.Queue[Any] = queue.Queue()
-        self._pending = anyio.Semaphore(max_pending)
+        self._pending = asyncio.Semaphore(max_pending)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._read_limiter = anyio.CapacityLimiter(readers)
@@ -209,8 +212,10 @@ class Store:
         try:
             with anyio.fail_after(timeout):
                 async with self._pending:
+                    assert self._loop is not None
+                    job.done = self._loop.create_future()
                     self._queue.put_nowait(job)
-                    await job.done.wait()
+                    await job.done
         except TimeoutError:
             job.cancelled = True
             raise StoreBusy(
@@ -341,7 +346,8 @@ class Store:
     def _notify(self, batch: list[_Job]) -> None:
         def wake() -> None:
             for job in batch:
-                job.done.set()
+                if job.done is not None and not job.done.done():  # else: its caller gave up
+                    job.done.set_result(None)
 
         # Hand the wake-up to the loop without waiting for it: blocking here
         # until the loop ran it kept the writer idle for a loop iteration
