@@ -321,14 +321,15 @@ class Store:
                 conn.execute("BEGIN IMMEDIATE")
                 for job in live:
                     job.started = True
+                    # Savepoints are never released, only stacked: COMMIT
+                    # ends them all, and ROLLBACK TO names the newest, this
+                    # job's. A RELEASE per job cost a statement per write.
                     conn.execute("SAVEPOINT job")
                     try:
                         job.result = job.fn(conn)
-                        conn.execute("RELEASE job")
                         ran.append(job)
                     except Exception as exc:
                         conn.execute("ROLLBACK TO job")
-                        conn.execute("RELEASE job")
                         job.error = exc
                 conn.execute("COMMIT")
                 self.commits += 1
