@@ -23,35 +23,35 @@ from typing import Any
 
 from reverie.daemon.config import DreamingConfig
 from reverie.daemon.dreaming.runner import DreamTurn
-from reverie.daemon.dreaming.worker import fetch_breathing
 from reverie.daemon.projects import ProjectContext
 from reverie.daemon.state import StateStore
 
 TOP = 3
 QUOTE_CHARS = 160
 
-# (section, (singular, plural), SQL of the rows in (since, until], newest first).
+# (section, (singular, plural), SQL of the rows in (since, until], newest first,
+# each with the count of them all; compose reads only the top few).
 _SECTIONS: tuple[tuple[str, tuple[str, str], str], ...] = (
     ("decisions", ("new decision", "new decisions"),
-     "SELECT id, content FROM memories WHERE category = 'decision' "
+     "SELECT id, content, count(*) OVER () FROM memories WHERE category = 'decision' "
      "AND superseded_by IS NULL AND created_at > ? AND created_at <= ? "
      "ORDER BY created_at DESC, id DESC"),
     ("warnings", ("new warning", "new warnings"),
-     "SELECT id, content FROM memories WHERE category = 'warning' "
+     "SELECT id, content, count(*) OVER () FROM memories WHERE category = 'warning' "
      "AND superseded_by IS NULL AND created_at > ? AND created_at <= ? "
      "ORDER BY created_at DESC, id DESC"),
     ("failed", ("failed outcome", "failed outcomes"),
-     "SELECT id, content FROM memories WHERE outcome = 'failed' "
+     "SELECT id, content, count(*) OVER () FROM memories WHERE outcome = 'failed' "
      "AND outcome_at > ? AND outcome_at <= ? ORDER BY outcome_at DESC, id DESC"),
     ("rules", ("rule added", "rules added"),
-     "SELECT id, trigger FROM rules WHERE created_at > ? "
+     "SELECT id, trigger, count(*) OVER () FROM rules WHERE created_at > ? "
      "AND created_at <= ? ORDER BY created_at DESC, id DESC"),
     ("merged", ("duplicate merged", "duplicates merged"),
-     "SELECT g.loser_id, w.content FROM memory_merges g "
+     "SELECT g.loser_id, w.content, count(*) OVER () FROM memory_merges g "
      "JOIN memories w ON w.id = g.winner_id WHERE g.merged_at > ? AND g.merged_at <= ? "
      "ORDER BY g.merged_at DESC, g.id DESC"),
     ("archived", ("memory archived", "memories archived"),
-     "SELECT id, content FROM memories WHERE archived = 1 "
+     "SELECT id, content, count(*) OVER () FROM memories WHERE archived = 1 "
      "AND superseded_by IS NULL AND archived_at > ? AND archived_at <= ? "
      "ORDER BY archived_at DESC, id DESC"),
 )
@@ -70,13 +70,14 @@ def compose(
     sections: dict[str, Any] = {}
     lines = []
     for key, (one, many), sql in _SECTIONS:
-        rows = fetch_breathing(conn.execute(sql, (lower, until)))
+        rows = conn.execute(f"{sql} LIMIT {TOP}", (lower, until)).fetchall()
         if not rows:
             continue
-        top = [{"id": rid, "text": _quote(text)} for rid, text in rows[:TOP]]
-        sections[key] = {"count": len(rows), "top": top}
+        count = rows[0][2]
+        top = [{"id": rid, "text": _quote(text)} for rid, text, _ in rows]
+        sections[key] = {"count": count, "top": top}
         quoted = "; ".join(f"\u201c{t['text']}\u201d (#{t['id']})" for t in top)
-        lines.append(f"- {len(rows)} {one if len(rows) == 1 else many}: {quoted}")
+        lines.append(f"- {count} {one if count == 1 else many}: {quoted}")
     if not sections:
         return None
     when = ("the start" if since is None
