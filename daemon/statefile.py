@@ -13,6 +13,7 @@ import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 TEMP_PREFIX = ".daemon-state."
@@ -53,6 +54,15 @@ def sweep_temp_files(directory: Path) -> list[Path]:
     return swept
 
 
+def unused_name(name: Callable[[str], Path]) -> Path:
+    """``name("")``, or ``name("-2")``, ``name("-3")``… if taken: for moving files aside."""
+    target, n = name(""), 1
+    while target.exists():
+        n += 1
+        target = name(f"-{n}")
+    return target
+
+
 def quarantine(path: Path, keep: int, now: float | None = None) -> Path:
     """Move an unreadable state file aside, keeping only the newest ``keep``.
 
@@ -60,11 +70,8 @@ def quarantine(path: Path, keep: int, now: float | None = None) -> Path:
     the cap stops a daemon that crashes in a loop from filling the disk.
     """
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now if now is not None else time.time()))
-    target = path.with_name(f"{path.stem}.corrupt-{stamp}{path.suffix}")
-    n = 1
-    while target.exists():
-        n += 1
-        target = path.with_name(f"{path.stem}.corrupt-{stamp}-{n}{path.suffix}")
+    target = unused_name(lambda tail: path.with_name(f"{path.stem}.corrupt-{stamp}{tail}"
+                                                     f"{path.suffix}"))
     os.replace(path, target)
     os.utime(target)  # order by when it was moved aside, not last written
     fsync_dir(path.parent)

@@ -23,7 +23,7 @@ import struct
 
 from reverie.daemon.memory.text import content_hash, jaccard, words
 
-__all__ = ["SKETCH_VERSION", "content_hash", "jaccard", "sketch_keys", "word_set"]
+__all__ = ["SKETCH_VERSION", "content_hash", "jaccard", "sketch_keys", "sketch_tag", "word_set"]
 
 BANDS = 6
 ROWS = 4

@@ -22,6 +22,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from reverie.daemon.statefile import unused_name
+
 BUSY_TIMEOUT_MS = 10_000
 # Suffixes SQLite may keep next to a database; they travel with it when it
 # is moved aside, since a WAL belongs to exactly one database file.
@@ -101,11 +103,7 @@ def quick_check(conn: sqlite3.Connection) -> str | None:
 def quarantine(path: Path, reason: str, *, label: str) -> StoreCorrupt:
     """Move a corrupt database (and its WAL) aside; return the error to raise."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.name}.corrupt-{stamp}")
-    n = 1
-    while target.exists():
-        n += 1
-        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    target = unused_name(lambda tail: path.with_name(f"{path.name}.corrupt-{stamp}{tail}"))
     os.replace(path, target)
     for suffix in SIDECARS:
         side = Path(f"{path}{suffix}")
