@@ -19,8 +19,8 @@ import anyio
 
 from bench.report import Figure, Section, median, ms, percentile
 from reverie.client.paths import resolve
+from reverie.daemon.memory import probes
 from reverie.daemon.memory import recall as recall_query
-from reverie.daemon.memory.text import content_hash
 from reverie.daemon.project_identity import resolve_project
 from reverie.daemon.store import db
 from reverie.daemon.store.executor import Store
@@ -57,12 +57,13 @@ def seed(home: Path, root: Path, n: int, rng: random.Random) -> Path:
     for i in range(n):
         text = " ".join(_word(rng.randrange(VOCABULARY)) for _ in range(WORDS_PER_MEMORY))
         created = now - rng.uniform(0, 365 * 86400)
-        rows.append((CATEGORIES[i % 4], text, "[]", created, created, content_hash(text)))
+        fp = probes.fingerprint(text)
+        rows.append((CATEGORIES[i % 4], text, "[]", created, created, fp.digest, fp.tokens))
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("BEGIN")
     conn.executemany(
-        "INSERT INTO memories (category, content, tags, created_at, updated_at, content_hash) "
-        "VALUES (?, ?, ?, ?, ?, ?)", rows)
+        "INSERT INTO memories (category, content, tags, created_at, updated_at, content_hash, "
+        "probe_tokens) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     conn.executemany("INSERT INTO memory_files (memory_id, path) VALUES (?, ?)",
                      [(i, f"src/m{i % 500}.py") for i in range(1, n + 1, 7)])
     conn.execute("COMMIT")

@@ -14,7 +14,7 @@ import json
 import sqlite3
 from typing import Any, Literal
 
-from reverie.daemon.memory.text import content_hash
+from reverie.daemon.memory import probes
 
 FORMAT = "reverie-export"
 FORMAT_VERSION = 1
@@ -141,7 +141,8 @@ def _import_memory(conn: sqlite3.Connection, r: dict[str, Any], where: str, now:
     content = _field(r, "content", str, where, required=True)
     if not content.strip():
         raise RecordError(f"{where}: `content` is empty")
-    digest = content_hash(content)
+    fp = probes.fingerprint(content)
+    digest = fp.digest
     if conn.execute("SELECT 1 FROM memories WHERE category = ? AND content_hash = ? LIMIT 1",
                     (category, digest)).fetchone():
         return False
@@ -156,14 +157,14 @@ def _import_memory(conn: sqlite3.Connection, r: dict[str, Any], where: str, now:
     cur = conn.execute(
         "INSERT INTO memories (category, content, rationale, tags, created_at, updated_at, "
         "outcome, outcome_note, outcome_at, pinned, archived, archived_reason, content_hash, "
-        "source_client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'import')",
+        "probe_tokens, source_client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'import')",
         (category, content, _field(r, "rationale", str, where, default=""),
          _strings(r, "tags", where), created,
          _field(r, "updated_at", (int, float), where, default=created), outcome,
          _field(r, "outcome_note", str, where), _field(r, "outcome_at", (int, float), where),
          int(_field(r, "pinned", bool, where, default=False)),
          int(_field(r, "archived", bool, where, default=False)),
-         _field(r, "archived_reason", str, where), digest))
+         _field(r, "archived_reason", str, where), digest, fp.tokens))
     conn.executemany("INSERT OR IGNORE INTO memory_files (memory_id, path) VALUES (?, ?)",
                      [(cur.lastrowid, f) for f in files])
     return True

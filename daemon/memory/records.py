@@ -8,19 +8,16 @@ duplicate check and the insert cannot interleave with another remember.
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 
-from reverie.daemon.memory import activity, fts
+from reverie.daemon.memory import activity, probes
 from reverie.daemon.memory.activity import Actor
-from reverie.daemon.memory.text import content_hash, jaccard, words
-
-# Two memories whose word sets overlap this much (Jaccard) say the same thing.
-DUPLICATE_SIMILARITY = 0.8
-MAX_CANDIDATES = 64
+from reverie.daemon.memory.probes import Fingerprint
+from reverie.daemon.memory.text import jaccard, words
 
 COLUMNS = (
     "m.id, m.category, m.content, m.rationale, m.tags, m.outcome, m.outcome_note, "
@@ -28,12 +25,20 @@ COLUMNS = (
 )
 
 
-class NewMemory(msgspec.Struct, frozen=True):
+@dataclass(frozen=True)
+class NewMemory:
+    """A memory to insert. Its fingerprint is computed on construction, where the
+    text arrives (the event loop), not on the writer thread every write waits for."""
+
     category: str
     content: str
     rationale: str
     tags: list[str]
     files: list[str]
+    fingerprint: Fingerprint = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fingerprint", probes.fingerprint(self.content))
 
 
 class Stored(msgspec.Struct, frozen=True):
@@ -44,48 +49,21 @@ class Stored(msgspec.Struct, frozen=True):
     similarity: float | None = None
 
 
-def probe_terms(content: str) -> list[str]:
-    """Words of which any near-duplicate must contain at least one.
-
-    If Jaccard(A, B) >= t then |A ∩ B| >= t·|A|, so every subset of A with
-    |A| - ceil(t·|A|) + 1 words meets B. The longest words are picked: they
-    tend to be the rarest, which keeps the candidate list short.
-    """
-    distinct = sorted(set(words(content)), key=lambda w: (-len(w), w))
-    if not distinct:
-        return []
-    size = len(distinct) - math.ceil(DUPLICATE_SIMILARITY * len(distinct)) + 1
-    return distinct[: max(1, size)]
-
-
 def find_duplicate(conn: sqlite3.Connection, mem: NewMemory) -> Stored | None:
-    # Without statistics SQLite prefers the (category, archived) index, two
-    # equalities against one, and walks every memory of the category: name
-    # the hash index. Likewise CROSS JOIN pins the FTS table as the outer
-    # loop, or SQLite re-runs the MATCH for every memory of the category.
-    digest = content_hash(mem.content)
-    row = conn.execute(
-        "SELECT id FROM memories INDEXED BY memories_content_hash "
-        "WHERE content_hash = ? AND category = ? AND archived = 0 ORDER BY id LIMIT 1",
-        (digest, mem.category),
-    ).fetchone()
-    if row is not None:
-        return Stored(id=row[0], created=False, similarity=1.0)
-    query = fts.any_of_terms(probe_terms(mem.content))
-    if query is None:
-        return None
-    mine = set(words(mem.content))
-    best: Stored | None = None
-    for mid, content in conn.execute(
-        "SELECT m.id, m.content FROM memories_fts "
-        "CROSS JOIN memories m ON m.id = memories_fts.rowid "
-        "WHERE memories_fts MATCH ? AND m.category = ? AND m.archived = 0 LIMIT ?",
-        (query, mem.category, MAX_CANDIDATES),
-    ):
-        similarity = jaccard(mine, set(words(content)))
-        if similarity >= DUPLICATE_SIMILARITY and (best is None or similarity > best.similarity):
-            best = Stored(id=mid, created=False, similarity=round(similarity, 3))
-    return best
+    fp = mem.fingerprint
+    best: tuple[float, int] | None = None
+    seen: set[int] = set()
+    for mid, content, exact in probes.candidates(conn, fp, mem.category):
+        if exact:
+            return Stored(id=mid, created=False, similarity=1.0)
+        if mid in seen:
+            continue
+        seen.add(mid)
+        similarity = jaccard(fp.words, set(words(content)))
+        if similarity >= probes.DUPLICATE_SIMILARITY and (best is None or similarity > best[0]):
+            best = (similarity, mid)
+    return None if best is None else Stored(id=best[1], created=False,
+                                            similarity=round(best[0], 3))
 
 
 def insert(conn: sqlite3.Connection, mem: NewMemory, actor: Actor, now: float) -> Stored:
@@ -95,10 +73,11 @@ def insert(conn: sqlite3.Connection, mem: NewMemory, actor: Actor, now: float) -
         return dup
     cur = conn.execute(
         "INSERT INTO memories (category, content, rationale, tags, created_at, updated_at, "
-        "source_session, source_agent, source_client, content_hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "source_session, source_agent, source_client, content_hash, probe_tokens) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (mem.category, mem.content, mem.rationale, json.dumps(mem.tags), now, now,
-         actor.session_id, actor.agent, actor.client, content_hash(mem.content)),
+         actor.session_id, actor.agent, actor.client, mem.fingerprint.digest,
+         mem.fingerprint.tokens),
     )
     mid = int(cur.lastrowid or 0)
     if mem.files:

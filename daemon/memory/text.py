@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Set as AbstractSet
 
 _WORD = re.compile(r"[^\W_]+")
 MAX_TERM_CHARS = 64
@@ -54,7 +55,7 @@ def content_hash(text: str) -> str:
     return hashlib.blake2b(normalise(text).encode(), digest_size=16).hexdigest()
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
+def jaccard(a: AbstractSet[str], b: AbstractSet[str]) -> float:
     if not a and not b:
         return 1.0
     return len(a & b) / len(a | b)

@@ -11,7 +11,7 @@ than this code is refused rather than guessed at.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from reverie.daemon.store.db import StoreError
@@ -19,9 +19,12 @@ from reverie.daemon.store.db import StoreError
 
 @dataclass(frozen=True)
 class Migration:
+    """``statements``, then ``backfill`` for data SQL alone cannot derive, in one transaction."""
+
     version: int
     description: str
     statements: tuple[str, ...]
+    backfill: Callable[[sqlite3.Connection], None] | None = None
 
 
 def latest_version(migrations: Sequence[Migration]) -> int:
@@ -72,6 +75,8 @@ def migrate(
                 continue
             for statement in m.statements:
                 conn.execute(statement)
+            if m.backfill is not None:
+                m.backfill(conn)
             conn.execute(f"PRAGMA user_version = {m.version}")
             conn.execute("COMMIT")
         except BaseException:

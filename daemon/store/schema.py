@@ -15,6 +15,7 @@ Conventions the memory and rules code relies on:
 
 from __future__ import annotations
 
+from reverie.daemon.memory import probes
 from reverie.daemon.store.migrations import Migration
 
 _V1_CORE = (
@@ -182,10 +183,36 @@ _V3_DREAMING = (
     "CREATE INDEX memories_archived_at ON memories(archived_at)",
 )
 
+# v4: remember's near-duplicate probe (``memory/probes.py``). Each memory
+# keeps its prefix words, hashed, as a JSON array; triggers keep the indexed
+# ``memory_probes`` in step, like the FTS triggers, so no insert path can
+# forget them and a remember costs no extra statement. No foreign key:
+# memories are never deleted, and a stale probe only adds a candidate that
+# Jaccard rejects.
+_V4_PROBES = (
+    "ALTER TABLE memories ADD COLUMN probe_tokens TEXT NOT NULL DEFAULT '[]'",
+    """CREATE TABLE memory_probes (
+        token     INTEGER NOT NULL,
+        memory_id INTEGER NOT NULL,
+        PRIMARY KEY (token, memory_id)
+    ) WITHOUT ROWID""",
+    """CREATE TRIGGER memories_probes_insert AFTER INSERT ON memories BEGIN
+        INSERT OR IGNORE INTO memory_probes (token, memory_id)
+        SELECT value, new.id FROM json_each(new.probe_tokens);
+    END""",
+    """CREATE TRIGGER memories_probes_update AFTER UPDATE OF probe_tokens ON memories BEGIN
+        DELETE FROM memory_probes
+        WHERE token IN (SELECT value FROM json_each(old.probe_tokens)) AND memory_id = old.id;
+        INSERT OR IGNORE INTO memory_probes (token, memory_id)
+        SELECT value, new.id FROM json_each(new.probe_tokens);
+    END""",
+)
+
 PROJECT_MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables: memories, files, rules, FTS, digests, meta", _V1_CORE),
     Migration(2, "memory content hash for dedupe; append-only activity log",
               _V2_HASH_AND_ACTIVITY),
     Migration(3, "dreaming: archive times, dedupe sketches, merge provenance, digest ids",
               _V3_DREAMING),
+    Migration(4, "near-duplicate probes for remember", _V4_PROBES, backfill=probes.rebuild),
 )
