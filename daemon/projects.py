@@ -76,8 +76,10 @@ class ProjectContext:
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await self.store.read(fn)
 
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return await self.store.write(fn)
+    async def write(
+        self, fn: Callable[[sqlite3.Connection], T], *, rerun_safe: bool = False
+    ) -> T:
+        return await self.store.write(fn, rerun_safe=rerun_safe)
 
     async def log_activity(
         self,

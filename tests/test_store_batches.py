@@ -16,8 +16,12 @@ from reverie.daemon.store.migrations import Migration
 SCHEMA = (Migration(1, "a table", ("CREATE TABLE t (x INTEGER NOT NULL)",)),)
 
 
-def test_a_failing_job_in_a_batch_undoes_only_itself(tmp_path: Path) -> None:
+@pytest.mark.parametrize("rerun_safe", [False, True])
+def test_a_failing_job_in_a_batch_undoes_only_itself(tmp_path: Path, rerun_safe: bool) -> None:
+    """Savepoints isolate ordinary jobs; rerun-safe ones run without, and the
+    batch runs again, isolated, when one of them fails."""
     gate, started = threading.Event(), threading.Event()
+    runs: list[int] = []
 
     def hold_writer(conn: sqlite3.Connection) -> None:
         started.set()
@@ -25,6 +29,7 @@ def test_a_failing_job_in_a_batch_undoes_only_itself(tmp_path: Path) -> None:
 
     def insert(x: int, fail: bool = False):  # type: ignore[no-untyped-def]
         def job(conn: sqlite3.Connection) -> int:
+            runs.append(x)
             conn.execute("INSERT INTO t (x) VALUES (?)", (x,))
             conn.execute("INSERT INTO t (x) VALUES (?)", (x * 10,))
             if fail:
@@ -39,7 +44,7 @@ def test_a_failing_job_in_a_batch_undoes_only_itself(tmp_path: Path) -> None:
         try:
             async def submit(i: int, fn) -> None:  # type: ignore[no-untyped-def]
                 try:
-                    results[i] = await store.write(fn)
+                    results[i] = await store.write(fn, rerun_safe=rerun_safe and i > 0)
                 except ValueError as exc:
                     results[i] = str(exc)
 
@@ -63,6 +68,8 @@ def test_a_failing_job_in_a_batch_undoes_only_itself(tmp_path: Path) -> None:
     assert results[1:] == [1, "job 2 fails", 3, "job 4 fails"]
     assert rows == [(1,), (3,), (10,), (30,)]
     assert commits == 2  # the blocking job's batch, then the four together
+    # Without savepoints the batch stopped at job 2, rolled back, and ran again.
+    assert runs == ([1, 2, 1, 2, 3, 4] if rerun_safe else [1, 2, 3, 4])
 
 
 @pytest.mark.parametrize("fail_first", [True, False])

@@ -77,7 +77,9 @@ async def remember(call: MemoryCall, params: RememberParams) -> RememberResult:
         files=validate.project_files(call.project.root, params.files),
     )
     actor, now = call.actor, call.now
-    stored = await call.project.write(lambda conn: records.insert(conn, mem, actor, now))
+    stored = await call.project.write(
+        lambda conn: records.insert(conn, mem, actor, now), rerun_safe=True
+    )
     if stored.created:
         call.note_write()
     return RememberResult(id=stored.id, created=stored.created, similarity=stored.similarity or 0.0)
@@ -109,7 +111,8 @@ async def record_outcome(call: MemoryCall, params: OutcomeParams) -> OutcomeResu
     try:
         previous = await call.project.write(
             lambda conn: records.set_outcome(conn, params.memory_id, params.worked, note,
-                                             actor, now)
+                                             actor, now),
+            rerun_safe=True,
         )
     except records.NotFound:
         raise _missing(call, params.memory_id) from None
@@ -135,7 +138,8 @@ async def forget(call: MemoryCall, params: ForgetParams) -> ForgetResult:
     actor, now = call.actor, call.now
     try:
         changed = await call.project.write(
-            lambda conn: records.archive(conn, params.memory_id, reason, actor, now)
+            lambda conn: records.archive(conn, params.memory_id, reason, actor, now),
+            rerun_safe=True,
         )
     except records.NotFound:
         raise _missing(call, params.memory_id) from None

@@ -3,11 +3,13 @@
 Each :class:`Store` owns a dedicated writer thread with the only write
 connection to its file, so writes to one database are serialised without
 "database is locked" and writes to different databases never wait for each
-other. The writer drains whatever is queued into one transaction (each job
-inside its own savepoint) and commits once: with ``synchronous=FULL`` that is
-one fsync for many writers, which is why eight concurrent writers are faster
-than one rather than contending. A write is acknowledged only after its
-transaction committed, so an acknowledged write survives ``kill -9``.
+other. The writer drains whatever is queued into one transaction and commits
+once: with ``synchronous=FULL`` that is one fsync for many writers, which is
+why eight concurrent writers are faster than one rather than contending. A
+failing job must undo only itself: each job runs in its own savepoint, except
+where a failure can be undone without one (see ``_run_transaction``). A write
+is acknowledged only after its transaction committed, so an acknowledged
+write survives ``kill -9``.
 
 Reads run on anyio's worker threads through a per-store capacity limiter
 and a small pool of read-only connections (WAL readers see the last commit
@@ -64,11 +66,15 @@ class StoreBusy(db.StoreError):
 
 
 class _Job:
-    __slots__ = ("bare", "cancelled", "done", "error", "fn", "result", "started")
+    __slots__ = ("bare", "cancelled", "done", "error", "fn", "rerun_safe", "result", "started")
 
-    def __init__(self, fn: Callable[[sqlite3.Connection], Any], *, bare: bool = False) -> None:
+    def __init__(
+        self, fn: Callable[[sqlite3.Connection], Any], *, bare: bool = False,
+        rerun_safe: bool = False,
+    ) -> None:
         self.fn = fn
         self.bare = bare
+        self.rerun_safe = rerun_safe
         # Resolved on the loop when the writer is through with the job. A bare
         # asyncio future (the daemon runs on asyncio) costs a fraction of an
         # anyio Event, and every remember waits on one.
@@ -181,17 +187,20 @@ class Store:
             await anyio.to_thread.run_sync(self.open_sync, loop)
 
     async def write(
-        self, fn: Callable[[sqlite3.Connection], T], *, timeout: float = DEFAULT_TIMEOUT_S
+        self, fn: Callable[[sqlite3.Connection], T], *, timeout: float = DEFAULT_TIMEOUT_S,
+        rerun_safe: bool = False,
     ) -> T:
         """Run ``fn(conn)`` inside a write transaction; return once it committed.
 
         ``fn`` must not begin, commit or roll back itself: it runs inside a
-        savepoint of a batch transaction. If it raises, only its own changes
-        are undone and the exception is re-raised here. If the caller gives up
-        (timeout or cancel) before the job started, the job is skipped; after
-        it started, it may still commit.
+        batch transaction. If it raises, only its own changes are undone and
+        the exception is re-raised here. If the caller gives up (timeout or
+        cancel) before the job started, the job is skipped; after it started,
+        it may still commit. ``rerun_safe`` promises that ``fn`` touches
+        nothing but the database, so running it again after a rollback is
+        harmless; batches of such jobs skip the per-job savepoint.
         """
-        return await self._submit(_Job(fn), timeout)
+        return await self._submit(_Job(fn, rerun_safe=rerun_safe), timeout)
 
     async def maintain(
         self, fn: Callable[[sqlite3.Connection], T], *, timeout: float = DEFAULT_TIMEOUT_S
@@ -315,34 +324,56 @@ class Store:
         self._notify(batch)
 
     def _run_transaction(self, conn: sqlite3.Connection, live: list[_Job]) -> None:
+        if not live:
+            return
+        # A savepoint per job is a statement per write, and each statement
+        # hands the GIL back and forth with the event loop. Without them a
+        # failing job rolls back the whole batch: fine for a batch of one,
+        # and for rerun-safe jobs, which then simply run again, isolated.
+        if len(live) == 1 or all(job.rerun_safe for job in live):
+            if self._transaction(conn, live, savepoints=False) or len(live) == 1:
+                return
+            for job in live:
+                job.result = job.error = None
+        self._transaction(conn, live, savepoints=True)
+
+    def _transaction(
+        self, conn: sqlite3.Connection, live: list[_Job], *, savepoints: bool
+    ) -> bool:
+        """Run ``live`` in one transaction. False: without savepoints, a job
+        raised and the whole transaction was rolled back (its error is set)."""
         ran: list[_Job] = []
-        if live:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                for job in live:
-                    job.started = True
-                    # Savepoints are never released, only stacked: COMMIT
-                    # ends them all, and ROLLBACK TO names the newest, this
-                    # job's. A RELEASE per job cost a statement per write.
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job in live:
+                job.started = True
+                # Savepoints are never released, only stacked: COMMIT ends
+                # them all, and ROLLBACK TO names the newest, this job's.
+                if savepoints:
                     conn.execute("SAVEPOINT job")
-                    try:
-                        job.result = job.fn(conn)
-                        ran.append(job)
-                    except Exception as exc:
-                        conn.execute("ROLLBACK TO job")
-                        job.error = exc
-                conn.execute("COMMIT")
-                self.commits += 1
-            except Exception as exc:
-                log.error("%s: write batch failed: %s", self.label, exc)
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                for job in ran:
-                    job.result = None
+                try:
+                    job.result = job.fn(conn)
+                    ran.append(job)
+                except Exception as exc:
                     job.error = exc
-                for job in live:
-                    if not job.started:
-                        job.error = exc
+                    if not savepoints:
+                        with contextlib.suppress(sqlite3.Error):
+                            conn.execute("ROLLBACK")
+                        return False
+                    conn.execute("ROLLBACK TO job")
+            conn.execute("COMMIT")
+            self.commits += 1
+        except Exception as exc:
+            log.error("%s: write batch failed: %s", self.label, exc)
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            for job in ran:
+                job.result = None
+                job.error = exc
+            for job in live:
+                if not job.started:
+                    job.error = exc
+        return True
 
     def _notify(self, batch: list[_Job]) -> None:
         def wake() -> None:
