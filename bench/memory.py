@@ -163,7 +163,6 @@ def run(quick: bool) -> Section:
             texts = queries(rng, n_queries)
             inside = in_daemon(path, texts)
             roots[size] = (roots[size], texts, inside)
-        write_root = bench_project(base, "writes")
         proc = DaemonProcess(home).start()
         try:
             for size, target in ((10_000, 0.002), (100_000, 0.008)):
@@ -175,10 +174,16 @@ def run(quick: bool) -> Section:
                     reference=f"p99 {ms(percentile(wire, 99))}; in-daemon p50 "
                               f"{ms(median(inside))}, p99 {ms(percentile(inside, 99))}",
                     ok=median(wire) <= target))
-            rate = remember_throughput(proc, write_root, 8, per_writer)
-            figures.append(Figure("remember, 8 concurrent writers", f"{rate:,.0f}/s",
-                                  target="≥ 2,000/s", reference=f"{8 * per_writer} writes",
-                                  ok=rate >= 2000))
+            # The median of three runs, each into a fresh project: single runs
+            # on a shared 2-core machine vary by ±15 %.
+            rates = sorted(remember_throughput(proc, bench_project(base, f"writes{i}"), 8,
+                                               per_writer) for i in range(3))
+            rate = rates[1]
+            figures.append(Figure(
+                "remember, 8 concurrent writers", f"{rate:,.0f}/s", target="≥ 2,000/s",
+                reference=f"median of 3 runs of {8 * per_writer} writes: "
+                          + ", ".join(f"{r:,.0f}/s" for r in rates),
+                ok=rate >= 2000))
         finally:
             proc.stop()
     size = build_catalog({}).size_bytes
