@@ -64,6 +64,18 @@ def test_insert_stores_the_prefix_and_a_near_copy_finds_it(tmp_path: Path) -> No
     assert other.created
 
 
+def test_imported_memories_are_probed(tmp_path: Path) -> None:
+    from reverie.daemon import transfer
+
+    conn = _db(tmp_path / "m.db")
+    conn.execute("BEGIN")
+    transfer.import_records(
+        conn, [{"type": "memory", "category": "decision", "content": NEAR}], 1.0)
+    conn.execute("COMMIT")
+    dup = records.insert(conn, _mem(NEAR + " always"), Actor(), 2.0)
+    assert not dup.created and dup.id == 1
+
+
 def test_upgrade_backfills_probes_for_existing_memories(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     conn = _db(path, target=3)  # as the release before probes left it

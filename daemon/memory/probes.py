@@ -26,7 +26,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from reverie.daemon.memory.text import content_hash, words
+from reverie.daemon.memory.text import hash_of_words, words
 
 # Two memories whose word sets overlap this much (Jaccard) say the same thing.
 DUPLICATE_SIMILARITY = 0.8
@@ -45,7 +45,7 @@ class Fingerprint:
 def fingerprint(text: str) -> Fingerprint:
     found = words(text)
     distinct = frozenset(found)
-    return Fingerprint(content_hash(text), distinct, json.dumps(prefix_tokens(distinct)))
+    return Fingerprint(hash_of_words(found), distinct, json.dumps(prefix_tokens(distinct)))
 
 
 def prefix_tokens(distinct: frozenset[str]) -> list[int]:

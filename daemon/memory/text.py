@@ -45,14 +45,15 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOP_WORDS]
 
 
-def normalise(text: str) -> str:
-    """Case, whitespace and punctuation folded away: the text two near-copies share."""
-    return " ".join(words(text))
-
-
 def content_hash(text: str) -> str:
-    """Equal for texts that differ only in case, spacing and punctuation."""
-    return hashlib.blake2b(normalise(text).encode(), digest_size=16).hexdigest()
+    """Equal for texts that differ only in case, spacing and punctuation: the hash
+    of the words joined by single spaces."""
+    return hash_of_words(words(text))
+
+
+def hash_of_words(found: list[str]) -> str:
+    """``content_hash`` of the text ``found`` came from, for callers that have its words."""
+    return hashlib.blake2b(" ".join(found).encode(), digest_size=16).hexdigest()
 
 
 def jaccard(a: AbstractSet[str], b: AbstractSet[str]) -> float:
