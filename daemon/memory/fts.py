@@ -34,7 +34,3 @@ def any_of(text: str, *, max_terms: int = MAX_TERMS) -> str | None:
     if not seen:
         return None
     return " OR ".join(quote(w) for w in seen)
-
-
-def any_of_terms(terms: list[str]) -> str | None:
-    return " OR ".join(quote(t) for t in terms) if terms else None
