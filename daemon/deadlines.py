@@ -24,13 +24,29 @@ class Wakeup:
 
     def __init__(self) -> None:
         self._event = anyio.Event()
+        # The deadline the loop sleeps until; None while it is not sleeping
+        # (it then reads the deadlines afresh before it sleeps again).
+        self._until: float | None = None
 
     def set(self) -> None:
         self._event.set()
 
-    async def wait(self, timeout: float) -> None:
-        with anyio.move_on_after(timeout):
-            await self._event.wait()
+    def set_if_before(self, deadline: float) -> None:
+        """Wake the loop only if ``deadline`` is earlier than the one it sleeps until.
+
+        For changes that can only add a deadline: a project released after
+        every request would otherwise wake the loop once per request.
+        """
+        if self._until is None or deadline < self._until:
+            self._event.set()
+
+    async def wait(self, deadline: float, clock: Callable[[], float]) -> None:
+        self._until = deadline
+        try:
+            with anyio.move_on_after(max(0.0, deadline - clock())):
+                await self._event.wait()
+        finally:
+            self._until = None
         self._event = anyio.Event()
 
 
@@ -48,7 +64,7 @@ async def run_on_deadlines(
     """
     while True:
         deadline = next_deadline()
-        await wakeup.wait(math.inf if deadline is None else max(0.0, deadline - clock()))
+        await wakeup.wait(math.inf if deadline is None else deadline, clock)
         try:
             await run_due()
         except Exception:

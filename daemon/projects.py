@@ -166,14 +166,18 @@ class ProjectRegistry:
     ) -> AsyncIterator[ProjectContext]:
         """Use a project; it stays open (never evicted) until the block exits."""
         identity = project if isinstance(project, ProjectIdentity) else await self.resolve(project)
-        ctx = await self._acquire(identity)
+        ctx = await self.acquire(identity)
         try:
             yield ctx
         finally:
-            self._release(ctx)
+            self.release(ctx)
 
-    async def _acquire(self, identity: ProjectIdentity) -> ProjectContext:
-        """Get or open the context and count the caller as a user before any await."""
+    async def acquire(self, identity: ProjectIdentity) -> ProjectContext:
+        """Get or open the context and count the caller as a user before any await.
+
+        Every ``acquire`` must be paired with a :meth:`release`; ``hold`` does
+        both, and the per-request path pairs them itself to save a layer.
+        """
         ctx = self._use_open(identity)
         if ctx is not None:  # the common case: no timeout scope to set up
             return ctx
@@ -250,12 +254,12 @@ class ProjectRegistry:
         except Exception as exc:
             log.warning("could not record project %s in reverie.db: %s", ident.id, exc)
 
-    def _release(self, ctx: ProjectContext) -> None:
+    def release(self, ctx: ProjectContext) -> None:
         ctx.users -= 1
         ctx.last_used = self._clock()
         ctx.last_active_wall = time.time()
         if ctx.users == 0:
-            self._changed.set()
+            self._changed.set_if_before(ctx.last_used + self.idle_ttl_s)
 
     def next_deadline(self) -> float | None:
         """When the next idle context expires, on the registry's clock."""

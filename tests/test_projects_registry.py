@@ -158,7 +158,9 @@ def test_run_loop_closes_idle_contexts_on_its_deadline(base: Path) -> None:
         async with anyio.create_task_group() as tg:
             tg.start_soon(registry.run)
             async with registry.hold(root):
-                pass
+                # Held, it has no deadline: let the loop go back to sleeping
+                # without one, so only the release can wake it.
+                await anyio.sleep(0.1)
             with anyio.fail_after(10):
                 while registry.open_count:
                     await anyio.sleep(0.01)
