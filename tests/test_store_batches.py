@@ -10,7 +10,7 @@ import anyio
 import anyio.to_thread
 import pytest
 
-from reverie.daemon.store.executor import Store
+from reverie.daemon.store.executor import Store, StoreBusy
 from reverie.daemon.store.migrations import Migration
 
 SCHEMA = (Migration(1, "a table", ("CREATE TABLE t (x INTEGER NOT NULL)",)),)
@@ -94,3 +94,73 @@ def test_batch_of_one_that_fails_leaves_nothing(tmp_path: Path, fail_first: bool
             await store.close()
 
     assert anyio.run(main) == [(8,)]
+
+
+@pytest.mark.parametrize("full_queue", [False, True])
+def test_a_write_that_times_out_is_refused_and_never_runs(
+    tmp_path: Path, full_queue: bool
+) -> None:
+    """A stalled writer: the waiting write fails with StoreBusy, whether it was
+    queued or still waiting for room in a full queue, and is skipped later."""
+    gate, started = threading.Event(), threading.Event()
+    ran: list[str] = []
+
+    def hold_writer(conn: sqlite3.Connection) -> None:
+        started.set()
+        gate.wait(10)
+
+    def late(conn: sqlite3.Connection) -> None:
+        ran.append("late")
+        conn.execute("INSERT INTO t (x) VALUES (1)")
+
+    async def main() -> tuple[str, list[tuple[int]]]:
+        store = Store(tmp_path / "d.db", SCHEMA, label="timeout test",
+                      max_pending=1 if full_queue else 8)
+        await store.open()
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(store.write, hold_writer)
+                await anyio.to_thread.run_sync(started.wait, 10)
+                try:
+                    await store.write(late, timeout=0.2)
+                    outcome = "written"
+                except StoreBusy as exc:
+                    outcome = str(exc)
+                gate.set()
+            await store.write(lambda c: None)  # the writer is past the late job
+            rows = await store.read(lambda c: c.execute("SELECT x FROM t").fetchall())
+            return outcome, rows
+        finally:
+            gate.set()
+            await store.close()
+
+    outcome, rows = anyio.run(main)
+    assert "did not finish within 0 s" in outcome
+    assert rows == [] and ran == []
+
+
+def test_a_cancelled_write_is_skipped(tmp_path: Path) -> None:
+    gate, started = threading.Event(), threading.Event()
+
+    def hold_writer(conn: sqlite3.Connection) -> None:
+        started.set()
+        gate.wait(10)
+
+    async def main() -> list[tuple[int]]:
+        store = Store(tmp_path / "e.db", SCHEMA, label="cancel test")
+        await store.open()
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(store.write, hold_writer)
+                await anyio.to_thread.run_sync(started.wait, 10)
+                with anyio.move_on_after(0.1) as scope:
+                    await store.write(lambda c: c.execute("INSERT INTO t (x) VALUES (2)"))
+                assert scope.cancelled_caught
+                gate.set()
+            await store.write(lambda c: c.execute("INSERT INTO t (x) VALUES (3)"))
+            return await store.read(lambda c: c.execute("SELECT x FROM t").fetchall())
+        finally:
+            gate.set()
+            await store.close()
+
+    assert anyio.run(main) == [(3,)]

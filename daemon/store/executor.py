@@ -78,7 +78,7 @@ class _Job:
         # Resolved on the loop when the writer is through with the job. A bare
         # asyncio future (the daemon runs on asyncio) costs a fraction of an
         # anyio Event, and every remember waits on one.
-        self.done: asyncio.Future[None] | None = None
+        self.done: asyncio.Future[bool] | None = None  # True: timed out
         self.result: Any = None
         self.error: BaseException | None = None
         self.cancelled = False
@@ -86,6 +86,18 @@ class _Job:
 
 
 _STOP = object()
+
+
+def _time_out(done: asyncio.Future[bool]) -> None:
+    if not done.done():
+        done.set_result(True)
+
+
+def _busy(label: str, timeout: float) -> StoreBusy:
+    return StoreBusy(
+        f"a write to the {label} database did not finish within {timeout:.0f} s; "
+        "the disk may be stalled. Retry, and check `daemonctl status`."
+    )
 
 
 class Store:
@@ -104,7 +116,7 @@ class Store:
         self.label = label
         self._migrations = migrations
         self._writer_conn: sqlite3.Connection | None = None
-        self._queue: queue.Queue[Any] = queue.Queue()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._pending = asyncio.Semaphore(max_pending)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -218,19 +230,33 @@ class Store:
             raise StoreWriteFailed(self.read_only)
         if self._closed or self._thread is None:
             raise StoreClosed(f"the {self.label} database is closed")
+        loop = self._loop
+        assert loop is not None
+        deadline = loop.time() + timeout
         try:
-            with anyio.fail_after(timeout):
-                async with self._pending:
-                    assert self._loop is not None
-                    job.done = self._loop.create_future()
-                    self._queue.put_nowait(job)
-                    await job.done
-        except TimeoutError:
-            job.cancelled = True
-            raise StoreBusy(
-                f"a write to the {self.label} database did not finish within {timeout:.0f} s; "
-                "the disk may be stalled. Retry, and check `daemonctl status`."
-            ) from None
+            if self._pending.locked():  # MAX_PENDING_WRITES queued: wait for room
+                try:
+                    with anyio.fail_after(timeout):
+                        await self._pending.acquire()
+                except TimeoutError:
+                    raise _busy(self.label, timeout) from None
+            else:
+                await self._pending.acquire()  # returns at once
+            try:
+                # A loop timer rather than a cancel scope bounds the wait:
+                # every remember comes through here, and a scope costs
+                # several times more.
+                job.done = done = loop.create_future()
+                timer = loop.call_at(deadline, _time_out, done)
+                self._queue.put(job)
+                try:
+                    timed_out = await done
+                finally:
+                    timer.cancel()
+            finally:
+                self._pending.release()
+            if timed_out:
+                raise _busy(self.label, timeout)
         except BaseException:
             job.cancelled = True
             raise
@@ -379,7 +405,7 @@ class Store:
         def wake() -> None:
             for job in batch:
                 if job.done is not None and not job.done.done():  # else: its caller gave up
-                    job.done.set_result(None)
+                    job.done.set_result(False)
 
         # Hand the wake-up to the loop without waiting for it: blocking here
         # until the loop ran it kept the writer idle for a loop iteration
