@@ -8,9 +8,8 @@ The session guard (``guarding.py``) runs around the body.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -59,8 +58,8 @@ def actor_of(ctx: ToolContext) -> Actor:
     )
 
 
-@contextlib.asynccontextmanager
-async def open_call(ctx: ToolContext) -> AsyncIterator[MemoryCall]:
+async def open_call(ctx: ToolContext) -> MemoryCall:
+    """Resolve and acquire the call's project; the caller must :func:`close_call`."""
     service: MemoryService = ctx.call.app.memory  # type: ignore[attr-defined]
     hint = ctx.project_hint
     if not hint:
@@ -70,15 +69,17 @@ async def open_call(ctx: ToolContext) -> AsyncIterator[MemoryCall]:
         )
     if not os.path.isabs(hint):
         raise ToolFailure(f"`project` must be an absolute path, got {hint!r}.")
-    async with contextlib.AsyncExitStack() as stack:
-        try:
-            identity = await service.resolve(hint)
-            project = await stack.enter_async_context(ctx.call.app.projects.hold(identity))
-        except ProjectError as exc:
-            raise ToolFailure(exc.message) from None
-        except StoreError as exc:
-            raise ToolFailure(str(exc)) from None
-        yield MemoryCall(ctx, service, project, actor_of(ctx), service.now())
+    try:
+        project = await ctx.call.app.projects.acquire(await service.resolve(hint))
+    except ProjectError as exc:
+        raise ToolFailure(exc.message) from None
+    except StoreError as exc:
+        raise ToolFailure(str(exc)) from None
+    return MemoryCall(ctx, service, project, actor_of(ctx), service.now())
+
+
+def close_call(call: MemoryCall) -> None:
+    call.tool.call.app.projects.release(call.project)
 
 
 def memory_tool(
@@ -94,16 +95,18 @@ def memory_tool(
 
     def wrap(fn: Callable[[MemoryCall, P], Awaitable[R]]) -> ToolHandler:
         async def handler(ctx: ToolContext, params: Any) -> Any:
-            async with open_call(ctx) as call:
+            # open/close rather than a context manager: this runs on every
+            # tool call, and each generator-based layer costs measurably.
+            call = await open_call(ctx)
+            try:
                 touched = (validate.project_files(call.project.root, files(params))
                            if files is not None else [])
                 what = kind(params) if callable(kind) else kind
-                try:
-                    return await guarded_call(
-                        call, what, touched, lambda: fn(call, params), params
-                    )
-                except StoreError as exc:  # e.g. disk full: the caller can act on it
-                    raise ToolFailure(str(exc)) from None
+                return await guarded_call(call, what, touched, lambda: fn(call, params), params)
+            except StoreError as exc:  # e.g. disk full: the caller can act on it
+                raise ToolFailure(str(exc)) from None
+            finally:
+                close_call(call)
 
         handler.__name__ = fn.__name__
         handler.__doc__ = fn.__doc__
