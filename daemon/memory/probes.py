@@ -45,11 +45,15 @@ class Fingerprint:
 def fingerprint(text: str) -> Fingerprint:
     found = words(text)
     distinct = frozenset(found)
-    return Fingerprint(hash_of_words(found), distinct, json.dumps(prefix_tokens(distinct)))
+    tokens = prefix_tokens(distinct)
+    return Fingerprint(hash_of_words(found), distinct, f"[{','.join(map(str, tokens))}]")
 
 
 def prefix_tokens(distinct: frozenset[str]) -> list[int]:
-    ordered = sorted(distinct, key=lambda w: (-len(w), w))
+    # Longer first, then alphabetical: two C-level sorts (the second is stable,
+    # also reversed) instead of a Python key per word; this runs per remember.
+    ordered = sorted(distinct)
+    ordered.sort(key=len, reverse=True)
     size = len(ordered) - math.ceil(DUPLICATE_SIMILARITY * len(ordered)) + 1
     return [_token(w) for w in ordered[: max(1, size)]] if ordered else []
 
