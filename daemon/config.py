@@ -97,6 +97,9 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     send_timeout_s: Seconds = 30.0
     # On shutdown, in-flight requests get this long to finish.
     drain_timeout_s: Seconds = 10.0
+    # Keep the event loop and the database writers on one CPU (Linux), so
+    # handing the GIL between them is not a cross-CPU wake-up (affinity.py).
+    share_cpu: bool = True
 
 
 class GuardConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

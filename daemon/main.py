@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 
 from reverie.client.paths import PathError, ensure_dirs, resolve
+from reverie.daemon import affinity
 from reverie.daemon.app import DaemonApp
 from reverie.daemon.config import Config, ConfigError
 from reverie.daemon.config import load as load_config
@@ -56,6 +57,10 @@ def serve(*, detached: bool = False) -> int:
         return 1
     try:
         setup_logging(paths, detached=detached)
+        if config.server.share_cpu:
+            cpu = affinity.share_one_cpu()
+            if cpu is not None:
+                log.info("event loop and database writers share CPU %d", cpu)
         try:
             inherited = inherited_listener()
             bound = None if inherited else BoundSocket(paths.socket)

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import anyio
 
-from reverie.daemon import busy
+from reverie.daemon import affinity, busy
 
 T = TypeVar("T")
 
@@ -80,7 +80,9 @@ def fetch_breathing(cursor: Iterable[T]) -> list[T]:
     return rows
 
 
-def _lower_priority() -> None:
+def _start_dream_thread() -> None:
+    """Lowest priority, and free to run on any CPU (see ``affinity.py``)."""
+    affinity.release()
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
@@ -94,7 +96,7 @@ class StepThread:
         """Run ``fn`` on the dream thread; always waits for it to finish."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="reverie-dream", initializer=_lower_priority
+                max_workers=1, thread_name_prefix="reverie-dream", initializer=_start_dream_thread
             )
         future = self._executor.submit(fn)
         # Waiting happens in a pool thread blocked on the future: no polling,
