@@ -283,7 +283,7 @@ class Connection(asyncio.Protocol):
         scope = anyio.CancelScope()
         self._scopes[req.id] = scope
         server.request_started()
-        server.spawn(self._call, method, req.id, params, scope, name=method.name)
+        server.start_request(self._call(method, req.id, params, scope))
 
     async def _call(
         self, method: Method, request_id: int, params: Any, scope: anyio.CancelScope

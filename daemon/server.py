@@ -2,9 +2,9 @@
 
 Connections themselves live in ``connection.py``. The server admits a peer
 only if the kernel says it runs as our uid and the connection cap has room;
-it owns the task group in which every request task runs, and on shutdown it
-stops accepting, lets in-flight requests finish (up to the drain deadline),
-then closes every connection.
+it owns the task group for connection-level work and tracks every request
+task; on shutdown it stops accepting, lets in-flight requests finish (up to
+the drain deadline), then closes every connection and waits for the rest.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -49,6 +49,7 @@ class Server:
         self._idle.set()
         self._accept_scope: anyio.CancelScope | None = None
         self._tasks: anyio.abc.TaskGroup | None = None
+        self._requests: set[asyncio.Task[None]] = set()
 
     def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any, name: str = "") -> None:
         """Run ``fn`` in the server's task group (callable from protocol callbacks).
@@ -57,6 +58,18 @@ class Server:
         """
         if self._tasks is not None:
             self._tasks.start_soon(fn, *args, name=name or None)
+
+    def start_request(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run one request as a plain asyncio task, tracked until it ends.
+
+        A task group child gets its own handle, cancel scope and event; a
+        request already has a cancel scope of its own (``Connection._call``),
+        which is what cancels it, so the rest is overhead on every request.
+        :meth:`serve` waits for these tasks before it returns.
+        """
+        task = asyncio.get_running_loop().create_task(coro)
+        self._requests.add(task)
+        task.add_done_callback(self._requests.discard)
 
     def request_started(self) -> None:
         self._in_flight += 1
@@ -95,9 +108,12 @@ class Server:
             if self._in_flight:
                 log.warning("drain deadline passed with %d requests in flight", self._in_flight)
             for conn in list(self.connections):
-                conn.close()
+                conn.close()  # cancels what is still running (connection_lost)
             tasks.cancel_scope.cancel()
         self._tasks = None
+        if self._requests:
+            with anyio.CancelScope(shield=True):
+                await asyncio.wait(set(self._requests), timeout=self.limits.drain_timeout_s)
 
     def stop_accepting(self) -> None:
         if self._accept_scope is not None:

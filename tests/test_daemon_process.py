@@ -8,11 +8,12 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 
 from reverie.client.paths import resolve
-from tests.support import DaemonProcess, daemonctl
+from tests.support import DaemonProcess, daemonctl, home_env
 
 
 def test_start_status_stop_with_daemonctl(env):
@@ -124,3 +125,44 @@ def test_restart_gives_a_new_pid(daemon, env, command):
     assert daemon.proc.wait(15) == 0
     with daemon.connect() as conn:
         assert conn.call("daemon.status")["pid"] != old
+
+
+def _in_flight_becomes(daemon: DaemonProcess, n: int, within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    with daemon.connect() as conn:
+        while time.monotonic() < deadline:
+            if conn.call("daemon.status")["requests_in_flight"] == n:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+SLEEP_30 = {"name": "debug_sleep", "arguments": {"seconds": 30}}
+
+
+def test_a_cancelled_request_stops_running(home):
+    daemon = DaemonProcess(home, env=home_env(home, REVERIE_DEBUG_TOOLS="1")).start()
+    try:
+        with daemon.connect() as conn:
+            request_id, _ = conn.start_call("tools.call", SLEEP_30)
+            assert _in_flight_becomes(daemon, 1)
+            conn.cancel(request_id)
+            assert _in_flight_becomes(daemon, 0, within=5)
+    finally:
+        daemon.stop()
+
+
+def test_shutdown_ends_requests_still_running_at_the_drain_deadline(home, env):
+    config = resolve(env).config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[server]\ndrain_timeout_s = 0.5\n")
+    daemon = DaemonProcess(home, env=home_env(home, REVERIE_DEBUG_TOOLS="1")).start()
+    try:
+        with daemon.connect() as conn:
+            conn.start_call("tools.call", SLEEP_30)
+            assert _in_flight_becomes(daemon, 1)
+            with daemon.connect() as other:
+                assert other.call("daemon.shutdown")["stopping"] is True
+            assert daemon.proc.wait(10) == 0  # not the 30 s the call wanted
+    finally:
+        daemon.stop()

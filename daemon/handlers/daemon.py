@@ -40,6 +40,7 @@ def status(ctx: CallContext, params: None) -> dict[str, Any]:
         "fsm_state": app.fsm_state,
         "sessions": app.session_count,
         "connections": len(app.server.connections) if app.server else 0,
+        "requests_in_flight": app.server.in_flight if app.server else 0,
         "projects_open": app.projects_open,
         "rss_bytes": rss,
         "cpu_percent": cpu,
