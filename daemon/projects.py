@@ -77,9 +77,10 @@ class ProjectContext:
         return await self.store.read(fn)
 
     async def write(
-        self, fn: Callable[[sqlite3.Connection], T], *, rerun_safe: bool = False
+        self, fn: Callable[[sqlite3.Connection], T], *, rerun_safe: bool = False,
+        background: bool = False,
     ) -> T:
-        return await self.store.write(fn, rerun_safe=rerun_safe)
+        return await self.store.write(fn, rerun_safe=rerun_safe, background=background)
 
     async def log_activity(
         self,

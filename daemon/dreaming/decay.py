@@ -111,7 +111,7 @@ async def run(ctx: ProjectContext, turn: DreamTurn, cfg: DreamingConfig) -> None
                                                      cfg=cfg))
         )
         done = batch.count < cfg.batch_size
-        await ctx.write(_apply(batch, turn, done))
+        await ctx.write(_apply(batch, turn, done), background=True)
         after = batch.last_id
         if done:
             return

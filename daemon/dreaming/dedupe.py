@@ -209,6 +209,6 @@ async def run(ctx: ProjectContext, turn: DreamTurn, cfg: DreamingConfig) -> None
         if batch.count < cfg.batch_size:
             phase, after = (MERGE, 0) if phase == SKETCH else (DONE, 0)
         await ctx.write(partial(_with_cursor, apply, turn.dream_id,
-                                {"phase": phase, "after": after}))
+                                {"phase": phase, "after": after}), background=True)
         if phase != DONE:
             await turn.pause()

@@ -39,9 +39,9 @@ def _optimize_and_checkpoint(conn: sqlite3.Connection) -> None:
 
 
 async def optimize(ctx: ProjectContext, turn: DreamTurn, cfg: DreamingConfig) -> None:
-    await ctx.write(_optimize_indexes)
+    await ctx.write(_optimize_indexes, background=True)
     await turn.pause()
-    await ctx.store.maintain(_optimize_and_checkpoint)
+    await ctx.store.maintain(_optimize_and_checkpoint, background=True)
 
 
 def backup_name(db_path: Path, now: float, dream_id: str) -> str:

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 import anyio
 
+from reverie.daemon import affinity
 from reverie.daemon.store import db
 from reverie.daemon.store.migrations import Migration, current_version, migrate
 
@@ -66,15 +67,17 @@ class StoreBusy(db.StoreError):
 
 
 class _Job:
-    __slots__ = ("bare", "cancelled", "done", "error", "fn", "rerun_safe", "result", "started")
+    __slots__ = ("background", "bare", "cancelled", "done", "error", "fn", "rerun_safe",
+                 "result", "started")
 
     def __init__(
         self, fn: Callable[[sqlite3.Connection], Any], *, bare: bool = False,
-        rerun_safe: bool = False,
+        rerun_safe: bool = False, background: bool = False,
     ) -> None:
         self.fn = fn
         self.bare = bare
         self.rerun_safe = rerun_safe
+        self.background = background
         # Resolved on the loop when the writer is through with the job. A bare
         # asyncio future (the daemon runs on asyncio) costs a fraction of an
         # anyio Event, and every remember waits on one.
@@ -200,7 +203,7 @@ class Store:
 
     async def write(
         self, fn: Callable[[sqlite3.Connection], T], *, timeout: float = DEFAULT_TIMEOUT_S,
-        rerun_safe: bool = False,
+        rerun_safe: bool = False, background: bool = False,
     ) -> T:
         """Run ``fn(conn)`` inside a write transaction; return once it committed.
 
@@ -211,11 +214,17 @@ class Store:
         it may still commit. ``rerun_safe`` promises that ``fn`` touches
         nothing but the database, so running it again after a rollback is
         harmless; batches of such jobs skip the per-job savepoint.
+        ``background`` marks long work (dreams): its batch runs off the event
+        loop's CPU (``affinity.py``), so it competes with requests for the
+        GIL only, not for the CPU as well.
         """
-        return await self._submit(_Job(fn, rerun_safe=rerun_safe), timeout)
+        return await self._submit(
+            _Job(fn, rerun_safe=rerun_safe, background=background), timeout
+        )
 
     async def maintain(
-        self, fn: Callable[[sqlite3.Connection], T], *, timeout: float = DEFAULT_TIMEOUT_S
+        self, fn: Callable[[sqlite3.Connection], T], *, timeout: float = DEFAULT_TIMEOUT_S,
+        background: bool = False,
     ) -> T:
         """Run ``fn(conn)`` on the writer connection *outside* any transaction.
 
@@ -223,7 +232,7 @@ class Store:
         ``PRAGMA optimize`` to full effect): ``fn`` runs alone, after the
         batch it was queued with committed.
         """
-        return await self._submit(_Job(fn, bare=True), timeout)
+        return await self._submit(_Job(fn, bare=True, background=background), timeout)
 
     async def _submit(self, job: _Job, timeout: float) -> Any:
         if self.read_only is not None:
@@ -338,15 +347,22 @@ class Store:
             self._run_batch(conn, batch)
 
     def _run_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
-        live = [j for j in batch if not j.cancelled and not j.bare]
-        self._run_transaction(conn, live)
-        for job in batch:
-            if job.bare and not job.cancelled:
-                job.started = True
-                try:
-                    job.result = job.fn(conn)
-                except Exception as exc:
-                    job.error = exc
+        elsewhere = any(job.background and not job.cancelled for job in batch)
+        if elsewhere:
+            affinity.release()
+        try:
+            live = [j for j in batch if not j.cancelled and not j.bare]
+            self._run_transaction(conn, live)
+            for job in batch:
+                if job.bare and not job.cancelled:
+                    job.started = True
+                    try:
+                        job.result = job.fn(conn)
+                    except Exception as exc:
+                        job.error = exc
+        finally:
+            if elsewhere:
+                affinity.rejoin()
         self._notify(batch)
 
     def _run_transaction(self, conn: sqlite3.Connection, live: list[_Job]) -> None:
