@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reverie.client.paths import resolve
-from tests.support import DaemonProcess, home_env
+from tests.support import DaemonProcess, write_config
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
@@ -37,11 +36,9 @@ def test_the_daemon_keeps_its_threads_on_one_cpu(home: Path) -> None:
         daemon.stop()
 
 
-def test_share_cpu_false_leaves_the_scheduler_alone(home: Path, env: dict[str, str]) -> None:
-    config = resolve(env).config_file
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text("[server]\nshare_cpu = false\n")
-    daemon = DaemonProcess(home, env=home_env(home)).start()
+def test_share_cpu_false_leaves_the_scheduler_alone(home: Path) -> None:
+    write_config(home, "[server]\nshare_cpu = false\n")
+    daemon = DaemonProcess(home).start()
     try:
         assert _allowed(daemon.pid) == os.sched_getaffinity(0)
     finally:

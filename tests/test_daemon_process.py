@@ -13,7 +13,7 @@ import time
 import pytest
 
 from reverie.client.paths import resolve
-from tests.support import DaemonProcess, daemonctl, home_env
+from tests.support import DaemonProcess, daemonctl, home_env, write_config
 
 
 def test_start_status_stop_with_daemonctl(env):
@@ -152,10 +152,8 @@ def test_a_cancelled_request_stops_running(home):
         daemon.stop()
 
 
-def test_shutdown_ends_requests_still_running_at_the_drain_deadline(home, env):
-    config = resolve(env).config_file
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text("[server]\ndrain_timeout_s = 0.5\n")
+def test_shutdown_ends_requests_still_running_at_the_drain_deadline(home):
+    write_config(home, "[server]\ndrain_timeout_s = 0.5\n")
     daemon = DaemonProcess(home, env=home_env(home, REVERIE_DEBUG_TOOLS="1")).start()
     try:
         with daemon.connect() as conn:
