@@ -1,4 +1,4 @@
-"""Keep the threads that trade the GIL on one CPU.
+"""Where the daemon's threads run: requests on one shared CPU, dreams elsewhere.
 
 Every write is a conversation between two threads: the event loop hands the
 job to the store's writer thread, and the writer lets the GIL go for each
@@ -11,25 +11,41 @@ on one, and running the loop and the project's writer on one CPU raised
 8-writer ``remember`` throughput by about 40 % (docs/BENCHMARKS.md).
 
 So on Linux the daemon's main thread stays on the CPU it started on, and
-every thread it starts inherits that (the kernel copies the mask). Dream
-work is the exception: it does long stretches of work and should use
-whatever CPU is free, not take the loop's. The dream thread calls
-:func:`release` once; a store writer releases itself for a batch that holds
-a dream's write (``background``) and calls :func:`rejoin` afterwards.
-Nothing is pinned on a one-CPU machine, where there is nothing to gain, nor
-when ``[server] share_cpu = false`` in config.toml; on systems without
-``sched_setaffinity`` (macOS) the functions do nothing.
+every thread it starts inherits that (the kernel copies the mask). Nothing
+is pinned on a one-CPU machine, where there is nothing to gain, nor when
+``[server] share_cpu = false`` in config.toml; on systems without
+``sched_setaffinity`` (macOS) that part does nothing.
+
+Dream work is the exception. It does long stretches of work, and must give
+way to anything interactive: requests, and the editors and shims sending
+them. Its threads call :func:`step_aside` once, at birth: onto the other
+CPUs, at the lowest priority. Once, because an unprivileged process cannot
+raise a thread's priority back after lowering it; so a dream has threads of
+its own (the dream thread, and a store's background writer) rather than
+borrowing and lowering shared ones.
+
+The price of the lowest priority: a dream thread the scheduler stops while
+it holds the GIL keeps the loop waiting until it runs again. On a machine
+whose every CPU is busy that wait is longest (worst request seen in a test
+with two CPU hogs on two CPUs: 88 ms, against 23 ms at nice 19; p99 was the
+same, set by the hogs). Dreams start only when the machine is quiet, and a
+request that needs the daemon ends the dream.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
+import threading
 
 log = logging.getLogger("reverie.daemon")
 
-# The CPUs the process was allowed to use before pinning (what release()
-# restores), and the one the loop shares (what rejoin() returns to).
+NICE = 19
+
+# The CPUs the process was allowed to use before pinning, and the one the
+# loop shares; step_aside() moves a thread onto the first less the second.
 _allowed: set[int] | None = None
 _shared: int | None = None
 
@@ -55,23 +71,29 @@ def share_one_cpu() -> int | None:
     return cpu
 
 
-def release() -> None:
-    """Let the calling thread run on any of the process's CPUs again."""
+def step_aside() -> None:
+    """Make the calling thread a background one, for good: off the loop's CPU
+    (onto the process's others), and of the lowest priority.
+
+    On Linux that is ``SCHED_IDLE``: a thread of any other policy that wakes
+    on its CPU takes it at once, and the scheduler counts the CPU as free
+    when placing one. Nice 19 was not enough: the kernel still lets the
+    running thread finish its slice (about 1.5 ms here) before a waking one
+    gets the CPU, and requests during a dream waited for that at p99. Where
+    ``SCHED_IDLE`` is refused, nice 19; elsewhere priority is left alone.
+    """
     if _allowed is not None:
-        _set(_allowed)
-
-
-def rejoin() -> None:
-    """Put the calling thread back on the loop's CPU (after :func:`release`)."""
-    if _shared is not None:
-        _set({_shared})
-
-
-def _set(cpus: set[int]) -> None:
-    try:
-        os.sched_setaffinity(0, cpus)
-    except OSError as exc:  # the allowed set changed meanwhile: leave it be
-        log.debug("could not move a thread to CPUs %s: %s", sorted(cpus), exc)
+        cpus = _allowed - {_shared} or _allowed
+        try:
+            os.sched_setaffinity(0, cpus)
+        except OSError as exc:  # the allowed set changed meanwhile: leave it be
+            log.debug("could not move a thread to CPUs %s: %s", sorted(cpus), exc)
+    if sys.platform.startswith("linux"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
 
 
 def _current_cpu() -> int:

@@ -1,17 +1,13 @@
-"""The thread dream steps run in: one, dedicated, at the lowest CPU priority.
+"""The thread dream steps run in, and how dream loops give way to requests.
 
 Dreaming is background work; while a step runs, a request arriving must get
-the CPU first. anyio's shared worker threads also serve requests, and an
-unprivileged process cannot raise a thread's priority back once lowered, so
-steps get their own thread whose priority is lowered once, at birth (Linux:
-per-thread nice 19; elsewhere the priority is left alone).
+the CPU first. anyio's shared worker threads also serve requests, so steps
+get a thread of their own, sent off the loop's CPU at the lowest priority
+once, at birth (``affinity.step_aside``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -24,7 +20,6 @@ from reverie.daemon import affinity, busy
 
 T = TypeVar("T")
 
-NICE = 19
 # Pure-Python dream work holds the GIL, and nice 19 does not help with
 # that: a thread that wants the lock back (the event loop, to answer a
 # request) must wait for it. So dream loops call ``breathe()`` per item:
@@ -38,7 +33,7 @@ NICE = 19
 #   even woken up, and the lock goes straight back to the dream. (Shorter
 #   slices with the same breath measured worse: every hand-over of the lock
 #   costs the loop a wake-up too.)
-# Dream writes call it too: they run on the project's writer thread.
+# Dream writes call it too, on their store's background writer thread.
 BREATHE_EVERY_S = 0.0002
 BREATH_S = 0.0002
 YIELD_WINDOW_S = 0.001
@@ -80,14 +75,6 @@ def fetch_breathing(cursor: Iterable[T]) -> list[T]:
     return rows
 
 
-def _start_dream_thread() -> None:
-    """Lowest priority, and free to run on any CPU (see ``affinity.py``)."""
-    affinity.release()
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
-
-
 class StepThread:
     def __init__(self) -> None:
         self._executor: ThreadPoolExecutor | None = None
@@ -96,7 +83,7 @@ class StepThread:
         """Run ``fn`` on the dream thread; always waits for it to finish."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="reverie-dream", initializer=_start_dream_thread
+                max_workers=1, thread_name_prefix="reverie-dream", initializer=affinity.step_aside
             )
         future = self._executor.submit(fn)
         # Waiting happens in a pool thread blocked on the future: no polling,

@@ -4,12 +4,12 @@ Each :class:`Store` owns a dedicated writer thread with the only write
 connection to its file, so writes to one database are serialised without
 "database is locked" and writes to different databases never wait for each
 other. The writer drains whatever is queued into one transaction and commits
-once: with ``synchronous=FULL`` that is one fsync for many writers, which is
-why eight concurrent writers are faster than one rather than contending. A
-failing job must undo only itself: each job runs in its own savepoint, except
-where a failure can be undone without one (see ``_run_transaction``). A write
-is acknowledged only after its transaction committed, so an acknowledged
-write survives ``kill -9``.
+once (group commit, ``batches.py``). A write is acknowledged only after its
+transaction committed, so an acknowledged write survives ``kill -9``.
+
+Dream work (``background=True``) runs in its own transactions, after the
+requests queued with it, at the lowest priority; a request never waits long
+behind it (``lane.py``).
 
 Reads run on anyio's worker threads through a per-store capacity limiter
 and a small pool of read-only connections (WAL readers see the last commit
@@ -31,8 +31,9 @@ from typing import Any, TypeVar
 
 import anyio
 
-from reverie.daemon import affinity
-from reverie.daemon.store import db
+from reverie.daemon.store import batches, db
+from reverie.daemon.store.batches import Job
+from reverie.daemon.store.lane import BackgroundLane
 from reverie.daemon.store.migrations import Migration, current_version, migrate
 
 log = logging.getLogger("reverie.store")
@@ -64,28 +65,6 @@ def _is_disk_failure(exc: BaseException) -> bool:
 
 class StoreBusy(db.StoreError):
     """A call waited longer than its timeout."""
-
-
-class _Job:
-    __slots__ = ("background", "bare", "cancelled", "done", "error", "fn", "rerun_safe",
-                 "result", "started")
-
-    def __init__(
-        self, fn: Callable[[sqlite3.Connection], Any], *, bare: bool = False,
-        rerun_safe: bool = False, background: bool = False,
-    ) -> None:
-        self.fn = fn
-        self.bare = bare
-        self.rerun_safe = rerun_safe
-        self.background = background
-        # Resolved on the loop when the writer is through with the job. A bare
-        # asyncio future (the daemon runs on asyncio) costs a fraction of an
-        # anyio Event, and every remember waits on one.
-        self.done: asyncio.Future[bool] | None = None  # True: timed out
-        self.result: Any = None
-        self.error: BaseException | None = None
-        self.cancelled = False
-        self.started = False
 
 
 _STOP = object()
@@ -128,6 +107,7 @@ class Store:
         self._all_readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._closed = False
+        self._lane: BackgroundLane | None = None
         self.schema_version = 0
         self.commits = 0
         # Why writes are refused, when the database could only be opened to read.
@@ -160,6 +140,7 @@ class Store:
             raise
         self._writer_conn = conn
         self._loop = loop
+        self._lane = BackgroundLane(self.label, loop)
         self._thread = threading.Thread(
             target=self._writer_loop, name=f"writer:{self.label}", daemon=True
         )
@@ -214,12 +195,12 @@ class Store:
         it may still commit. ``rerun_safe`` promises that ``fn`` touches
         nothing but the database, so running it again after a rollback is
         harmless; batches of such jobs skip the per-job savepoint.
-        ``background`` marks long work (dreams): its batch runs off the event
-        loop's CPU (``affinity.py``), so it competes with requests for the
-        GIL only, not for the CPU as well.
+        ``background`` marks long work (dreams): it commits in a transaction
+        of its own, after the request writes queued with it, on a thread of
+        the lowest priority (see the module docstring).
         """
         return await self._submit(
-            _Job(fn, rerun_safe=rerun_safe, background=background), timeout
+            Job(fn, rerun_safe=rerun_safe, background=background), timeout
         )
 
     async def maintain(
@@ -232,9 +213,9 @@ class Store:
         ``PRAGMA optimize`` to full effect): ``fn`` runs alone, after the
         batch it was queued with committed.
         """
-        return await self._submit(_Job(fn, bare=True, background=background), timeout)
+        return await self._submit(Job(fn, bare=True, background=background), timeout)
 
-    async def _submit(self, job: _Job, timeout: float) -> Any:
+    async def _submit(self, job: Job, timeout: float) -> Any:
         if self.read_only is not None:
             raise StoreWriteFailed(self.read_only)
         if self._closed or self._thread is None:
@@ -258,6 +239,8 @@ class Store:
                 job.done = done = loop.create_future()
                 timer = loop.call_at(deadline, _time_out, done)
                 self._queue.put(job)
+                if not job.background and self._lane is not None:
+                    self._lane.request_queued()
                 try:
                     timed_out = await done
                 finally:
@@ -330,94 +313,44 @@ class Store:
         conn = self._writer_conn
         assert conn is not None
         stopping = False
-        while not stopping:
-            first = self._queue.get()
-            if first is _STOP:
-                break
-            batch: list[_Job] = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is _STOP:
-                    stopping = True
-                    break
-                batch.append(nxt)
-            self._run_batch(conn, batch)
-
-    def _run_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
-        elsewhere = any(job.background and not job.cancelled for job in batch)
-        if elsewhere:
-            affinity.release()
         try:
-            live = [j for j in batch if not j.cancelled and not j.bare]
-            self._run_transaction(conn, live)
-            for job in batch:
-                if job.bare and not job.cancelled:
-                    job.started = True
+            while not stopping:
+                first = self._queue.get()
+                if first is _STOP:
+                    break
+                batch: list[Job] = [first]
+                while len(batch) < MAX_BATCH:
                     try:
-                        job.result = job.fn(conn)
-                    except Exception as exc:
-                        job.error = exc
+                        nxt = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is _STOP:
+                        stopping = True
+                        break
+                    batch.append(nxt)
+                self._run_batch(conn, batch)
         finally:
-            if elsewhere:
-                affinity.rejoin()
-        self._notify(batch)
+            if self._lane is not None:
+                self._lane.close()
 
-    def _run_transaction(self, conn: sqlite3.Connection, live: list[_Job]) -> None:
-        if not live:
-            return
-        # A savepoint per job is a statement per write, and each statement
-        # hands the GIL back and forth with the event loop. Without them a
-        # failing job rolls back the whole batch: fine for a batch of one,
-        # and for rerun-safe jobs, which then simply run again, isolated.
-        if len(live) == 1 or all(job.rerun_safe for job in live):
-            if self._transaction(conn, live, savepoints=False) or len(live) == 1:
-                return
-            for job in live:
-                job.result = job.error = None
-        self._transaction(conn, live, savepoints=True)
+    def _run_batch(self, conn: sqlite3.Connection, batch: list[Job]) -> None:
+        # Requests first; dream work after, as its own transaction, in the
+        # background lane (``lane.py``).
+        urgent = [job for job in batch if not job.background]
+        if urgent:
+            self.commits += batches.apply(conn, urgent, self.label)
+            self._notify(urgent)
+        background = [job for job in batch if job.background]
+        if background:
+            assert self._lane is not None
+            commits, again = self._lane.run(conn, background,
+                                            requests_waiting=not self._queue.empty())
+            self.commits += commits
+            for job in again:
+                self._queue.put(job)
+            self._notify([job for job in background if job not in again])
 
-    def _transaction(
-        self, conn: sqlite3.Connection, live: list[_Job], *, savepoints: bool
-    ) -> bool:
-        """Run ``live`` in one transaction. False: without savepoints, a job
-        raised and the whole transaction was rolled back (its error is set)."""
-        ran: list[_Job] = []
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            for job in live:
-                job.started = True
-                # Savepoints are never released, only stacked: COMMIT ends
-                # them all, and ROLLBACK TO names the newest, this job's.
-                if savepoints:
-                    conn.execute("SAVEPOINT job")
-                try:
-                    job.result = job.fn(conn)
-                    ran.append(job)
-                except Exception as exc:
-                    job.error = exc
-                    if not savepoints:
-                        with contextlib.suppress(sqlite3.Error):
-                            conn.execute("ROLLBACK")
-                        return False
-                    conn.execute("ROLLBACK TO job")
-            conn.execute("COMMIT")
-            self.commits += 1
-        except Exception as exc:
-            log.error("%s: write batch failed: %s", self.label, exc)
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            for job in ran:
-                job.result = None
-                job.error = exc
-            for job in live:
-                if not job.started:
-                    job.error = exc
-        return True
-
-    def _notify(self, batch: list[_Job]) -> None:
+    def _notify(self, batch: list[Job]) -> None:
         def wake() -> None:
             for job in batch:
                 if job.done is not None and not job.done.done():  # else: its caller gave up
@@ -440,13 +373,13 @@ class Store:
             self._thread.join()
             # A write queued behind the stop marker would otherwise wait out its
             # timeout; tell its caller now.
-            leftover: list[_Job] = []
+            leftover: list[Job] = []
             while True:
                 try:
                     job = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if isinstance(job, _Job):
+                if isinstance(job, Job):
                     job.error = StoreClosed(f"the {self.label} database was closed")
                     leftover.append(job)
             if leftover:

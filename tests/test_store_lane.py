@@ -1,0 +1,114 @@
+"""Dream writes run apart from requests, and give way when a request waits."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+
+from reverie.daemon.store.executor import Store
+from reverie.daemon.store.migrations import Migration
+
+SCHEMA = (Migration(1, "a table", ("CREATE TABLE t (x TEXT NOT NULL)",)),)
+# Seconds of work inside one SQLite statement: far longer than a request
+# should ever wait behind a dream.
+LONG_STATEMENT = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000000) "
+    "SELECT count(*) FROM c"
+)
+
+
+def test_a_request_write_interrupts_a_long_dream_write_which_then_runs_again(
+    tmp_path: Path,
+) -> None:
+    started = threading.Event()
+    runs: list[str] = []
+
+    def dream(conn: sqlite3.Connection) -> int:
+        runs.append(threading.current_thread().name)
+        conn.execute("INSERT INTO t VALUES ('dream')")
+        started.set()
+        if len(runs) == 1:
+            conn.execute(LONG_STATEMENT).fetchone()
+        return len(runs)
+
+    def request(conn: sqlite3.Connection) -> str:
+        conn.execute("INSERT INTO t VALUES ('request')")
+        return threading.current_thread().name
+
+    async def main() -> tuple[list[str], object, object, list[str], int]:
+        store = Store(tmp_path / "l.db", SCHEMA, label="lane test")
+        await store.open()
+        order: list[str] = []
+        results: dict[str, object] = {}
+        try:
+            async def submit(name: str, fn, background: bool) -> None:  # type: ignore[no-untyped-def]
+                results[name] = await store.write(fn, background=background)
+                order.append(name)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(submit, "dream", dream, True)
+                await anyio.to_thread.run_sync(started.wait, 10)
+                tg.start_soon(submit, "request", request, False)
+            rows = await store.read(lambda c: [r[0] for r in c.execute("SELECT x FROM t")])
+            assert store._lane is not None
+            return order, results["dream"], results["request"], rows, store._lane.interruptions
+        finally:
+            await store.close()
+
+    order, dream_result, request_thread, rows, interruptions = anyio.run(main)
+    assert order == ["request", "dream"]  # the request did not wait out the statement
+    assert interruptions == 1
+    assert dream_result == 2  # run again after the interrupt, and committed once
+    assert sorted(rows) == ["dream", "request"]
+    assert runs[0] == runs[1] != request_thread
+    assert str(request_thread).startswith("writer:")
+
+
+def test_dream_writes_commit_apart_from_and_after_the_requests_queued_with_them(
+    tmp_path: Path,
+) -> None:
+    gate, started = threading.Event(), threading.Event()
+
+    def hold_writer(conn: sqlite3.Connection) -> None:
+        started.set()
+        gate.wait(10)
+
+    def insert(x: str):  # type: ignore[no-untyped-def]
+        def job(conn: sqlite3.Connection) -> str:
+            conn.execute("INSERT INTO t VALUES (?)", (x,))
+            return threading.current_thread().name
+        return job
+
+    async def main() -> tuple[dict[str, object], list[str], int, list[str]]:
+        store = Store(tmp_path / "s.db", SCHEMA, label="lane test")
+        await store.open()
+        results: dict[str, object] = {}
+        order: list[str] = []
+        try:
+            async def submit(name: str, fn, background: bool) -> None:  # type: ignore[no-untyped-def]
+                results[name] = await store.write(fn, background=background)
+                order.append(name)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(submit, "hold", hold_writer, False)
+                await anyio.to_thread.run_sync(started.wait, 10)
+                before = store.commits
+                tg.start_soon(submit, "dream", insert("dream"), True)
+                tg.start_soon(submit, "request", insert("request"), False)
+                await anyio.sleep(0.05)  # both queued behind the held writer
+                gate.set()
+            rows = await store.read(lambda c: [r[0] for r in c.execute("SELECT x FROM t")])
+            return results, order, store.commits - before, rows
+        finally:
+            await store.close()
+
+    results, order, commits, rows = anyio.run(main)
+    assert order == ["hold", "request", "dream"]
+    assert str(results["request"]).startswith("writer:")
+    assert str(results["dream"]).startswith("background:")
+    assert commits == 3  # the held job's, the request's, the dream's
+    assert rows == ["request", "dream"]
