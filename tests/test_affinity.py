@@ -1,4 +1,4 @@
-"""The loop and the database writers share one CPU; dream work runs elsewhere, last."""
+"""The loop and the database writers share one CPU; dream work runs anywhere, last."""
 
 from __future__ import annotations
 
@@ -73,12 +73,12 @@ print(json.dumps(anyio.run(main)))
 """
 
 
-def test_background_writes_run_off_the_shared_cpu_at_idle_priority(tmp_path: Path) -> None:
+def test_background_writes_run_on_any_cpu_at_idle_priority(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-c", PROBE, str(tmp_path / "a.db")],
         capture_output=True, text=True, timeout=60, check=True,
     )
     seen = json.loads(out.stdout)
-    others = sorted(os.sched_getaffinity(0) - {seen["shared"]})
+    everyone = sorted(os.sched_getaffinity(0))
     assert seen["request"] == seen["after"] == [[seen["shared"]], os.SCHED_OTHER]
-    assert seen["dream"] == seen["dream_bare"] == [others, os.SCHED_IDLE]
+    assert seen["dream"] == seen["dream_bare"] == [everyone, os.SCHED_IDLE]

@@ -2,8 +2,8 @@
 
 Dreaming is background work; while a step runs, a request arriving must get
 the CPU first. anyio's shared worker threads also serve requests, so steps
-get a thread of their own, sent off the loop's CPU at the lowest priority
-once, at birth (``affinity.step_aside``).
+get a thread of their own, put at the lowest priority once, at birth
+(``affinity.step_aside``).
 """
 
 from __future__ import annotations

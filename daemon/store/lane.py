@@ -4,9 +4,9 @@ Dream batches are long (a sketch batch is 100-250 ms inside SQLite). Run by
 the writer thread at normal priority, they took the CPU from whatever else
 wanted it, the editors and shims sending requests included: request p99
 during a dream measured about twice the awake p99 until they moved. So the
-writer lends its connection to a thread of the lowest priority, off the
-event loop's CPU (``affinity.step_aside``), and waits; the connection still
-has one user at a time.
+writer lends its connection to a thread of the lowest priority
+(``affinity.step_aside``) and waits; the connection still has one user at a
+time.
 
 A low-priority thread holding the write transaction can keep a request's
 write waiting, for long if the machine is busy. So a request write queued
