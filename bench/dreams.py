@@ -5,8 +5,9 @@ with --quick): a third old enough to fade, 5 % near-duplicates of earlier
 ones. The daemon is asked to dream while a client keeps sending
 ``lifecycle.status`` (non-waking, so it does not stop the dream); the p99
 during the dream is compared with the p99 of the same request while awake,
-measured just before and just after in the same run. The dream's duration
-comes from the daemon's own transition times.
+measured just before and just after in the same run; the figure is the
+median of three such runs. The dream's duration comes from the daemon's own
+transition times.
 """
 
 from __future__ import annotations
@@ -113,11 +114,23 @@ def _measure(quick: bool) -> dict:
             _stop(proc)
 
 
+def _ratio(m: dict) -> float:
+    return percentile(m["dreaming"], 99) / percentile(m["awake"], 99)
+
+
+# Run to run, the ratio moves by about ±0.1 here (mostly the awake p99), so
+# the figure is the median run of three, each a fresh daemon and project.
+RUNS = 3
+
+
 def run(quick: bool) -> Section:
-    m = _measure(quick)
+    runs = sorted((_measure(quick) for _ in range(1 if quick else RUNS)), key=_ratio)
+    m = runs[len(runs) // 2]
     awake, dreaming = m["awake"], m["dreaming"]
     p99_a, p99_d = percentile(awake, 99), percentile(dreaming, 99)
-    ratio = p99_d / p99_a
+    ratio = _ratio(m)
+    spread = (f"median of {len(runs)} runs ({', '.join(f'{_ratio(r):.2f}' for r in runs)}); "
+              "that run: " if len(runs) > 1 else "")
     return Section(
         title="Dreams",
         command=f"python -m bench dreams{' --quick' if quick else ''}",
@@ -125,7 +138,7 @@ def run(quick: bool) -> Section:
             Figure(
                 f"request p99 during a full dream over {m['n']:,} memories / while awake",
                 f"{ratio:.2f}", "≤ 1.5",
-                f"during {p99_d * 1000:.3f} ms vs awake {p99_a * 1000:.3f} ms "
+                f"{spread}during {p99_d * 1000:.3f} ms vs awake {p99_a * 1000:.3f} ms "
                 f"(p50 {percentile(dreaming, 50) * 1000:.3f} vs "
                 f"{percentile(awake, 50) * 1000:.3f} ms)",
                 ratio <= 1.5,
