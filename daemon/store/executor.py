@@ -344,11 +344,16 @@ class Store:
         if background:
             assert self._lane is not None
             commits, again = self._lane.run(conn, background,
-                                            requests_waiting=not self._queue.empty())
+                                            requests_waiting=self._request_queued)
             self.commits += commits
             for job in again:
                 self._queue.put(job)
             self._notify([job for job in background if job not in again])
+
+    def _request_queued(self) -> bool:
+        """Whether a write is queued: while dream work runs, that is a request's
+        (a dream queues its next write only once this one is done)."""
+        return not self._queue.empty()
 
     def _notify(self, batch: list[Job]) -> None:
         def wake() -> None:

@@ -19,8 +19,10 @@ their own cursor with their work, so running one again is harmless.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from reverie.daemon import affinity
@@ -43,8 +45,8 @@ class BackgroundLane:
         self._interrupted = False
         self.interruptions = 0
 
-    def run(self, conn: sqlite3.Connection, jobs: list[Job], *, requests_waiting: bool
-            ) -> tuple[int, list[Job]]:
+    def run(self, conn: sqlite3.Connection, jobs: list[Job], *,
+            requests_waiting: Callable[[], bool]) -> tuple[int, list[Job]]:
         """Run ``jobs`` on the lane's thread (writer thread); return (commits,
         jobs to queue again because a request cut their batch short)."""
         if self._pool is None:
@@ -55,8 +57,11 @@ class BackgroundLane:
         with self._lock:
             self._generation += 1
             self._conn = conn
-        if requests_waiting:  # queued before the batch began: see request_queued
-            self._loop.call_soon_threadsafe(self.request_queued)
+        # Asked after the batch became visible to request_queued, so a request
+        # queued meanwhile is seen by one side or the other.
+        if requests_waiting():
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits
+                self._loop.call_soon_threadsafe(self.request_queued)
         try:
             commits = self._pool.submit(batches.apply, conn, jobs, self.label).result()
         finally:
