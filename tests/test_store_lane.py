@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -19,6 +20,23 @@ LONG_STATEMENT = (
     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000000) "
     "SELECT count(*) FROM c"
 )
+
+
+class Writes:
+    """Writes submitted by name; their results, and the order they finished in."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.results: dict[str, object] = {}
+        self.order: list[str] = []
+
+    async def submit(self, name: str, fn: Callable[[sqlite3.Connection], object],
+                     background: bool) -> None:
+        self.results[name] = await self.store.write(fn, background=background)
+        self.order.append(name)
+
+    async def rows(self) -> list[str]:
+        return await self.store.read(lambda c: [r[0] for r in c.execute("SELECT x FROM t")])
 
 
 def test_a_request_write_interrupts_a_long_dream_write_which_then_runs_again(
@@ -42,20 +60,15 @@ def test_a_request_write_interrupts_a_long_dream_write_which_then_runs_again(
     async def main() -> tuple[list[str], object, object, list[str], int]:
         store = Store(tmp_path / "l.db", SCHEMA, label="lane test")
         await store.open()
-        order: list[str] = []
-        results: dict[str, object] = {}
+        writes = Writes(store)
         try:
-            async def submit(name: str, fn, background: bool) -> None:  # type: ignore[no-untyped-def]
-                results[name] = await store.write(fn, background=background)
-                order.append(name)
-
             async with anyio.create_task_group() as tg:
-                tg.start_soon(submit, "dream", dream, True)
+                tg.start_soon(writes.submit, "dream", dream, True)
                 await anyio.to_thread.run_sync(started.wait, 10)
-                tg.start_soon(submit, "request", request, False)
-            rows = await store.read(lambda c: [r[0] for r in c.execute("SELECT x FROM t")])
+                tg.start_soon(writes.submit, "request", request, False)
             assert store._lane is not None
-            return order, results["dream"], results["request"], rows, store._lane.interruptions
+            return (writes.order, writes.results["dream"], writes.results["request"],
+                    await writes.rows(), store._lane.interruptions)
         finally:
             await store.close()
 
@@ -86,23 +99,17 @@ def test_dream_writes_commit_apart_from_and_after_the_requests_queued_with_them(
     async def main() -> tuple[dict[str, object], list[str], int, list[str]]:
         store = Store(tmp_path / "s.db", SCHEMA, label="lane test")
         await store.open()
-        results: dict[str, object] = {}
-        order: list[str] = []
+        writes = Writes(store)
         try:
-            async def submit(name: str, fn, background: bool) -> None:  # type: ignore[no-untyped-def]
-                results[name] = await store.write(fn, background=background)
-                order.append(name)
-
             async with anyio.create_task_group() as tg:
-                tg.start_soon(submit, "hold", hold_writer, False)
+                tg.start_soon(writes.submit, "hold", hold_writer, False)
                 await anyio.to_thread.run_sync(started.wait, 10)
                 before = store.commits
-                tg.start_soon(submit, "dream", insert("dream"), True)
-                tg.start_soon(submit, "request", insert("request"), False)
+                tg.start_soon(writes.submit, "dream", insert("dream"), True)
+                tg.start_soon(writes.submit, "request", insert("request"), False)
                 await anyio.sleep(0.05)  # both queued behind the held writer
                 gate.set()
-            rows = await store.read(lambda c: [r[0] for r in c.execute("SELECT x FROM t")])
-            return results, order, store.commits - before, rows
+            return writes.results, writes.order, store.commits - before, await writes.rows()
         finally:
             await store.close()
 
