@@ -20,7 +20,7 @@ from reverie.daemon import affinity, busy
 
 T = TypeVar("T")
 
-# Pure-Python dream work holds the GIL, and nice 19 does not help with
+# Pure-Python dream work holds the GIL, and a low priority does not help with
 # that: a thread that wants the lock back (the event loop, to answer a
 # request) must wait for it. So dream loops call ``breathe()`` per item:
 # - while requests are being served (one received or answered within
