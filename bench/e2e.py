@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 
 from bench.memory import bench_project
-from bench.report import Figure, Section, compile_bytecode, ms, percentile
+from bench.report import Figure, Section, compile_bytecode, ms, percentile, run_threads
 from bench.shim import INIT, INITIALIZED, REFERENCE, REVERIE_MCP, Server, _start_daemon
 
 SESSIONS = 8
@@ -76,12 +76,7 @@ def run(quick: bool) -> Section:
         until = time.perf_counter() + seconds
         threads = [threading.Thread(target=session, args=(s, n, until, samples, lock))
                    for n, s in enumerate(shims)]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - t0
+        elapsed = run_threads(threads)
         ours_rss = psutil.Process(daemon.pid).memory_info().rss + sum(s.rss_bytes() for s in shims)
         for s in shims:
             s.close()

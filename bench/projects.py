@@ -16,7 +16,7 @@ from pathlib import Path
 import anyio
 import psutil
 
-from bench.report import Figure, Section, median, ms, percentile
+from bench.report import Figure, Section, median, ms, percentile, run_threads
 from reverie.daemon.projects import ProjectRegistry
 from reverie.daemon.store import db
 from tests.support import DaemonProcess, private_home
@@ -133,12 +133,7 @@ def per_connection_writes(base: Path, writers: int, total: int) -> float:
             conn.close()
 
     threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
+    elapsed = run_threads(threads)
     if errors:
         raise errors[0]
     return per * writers / elapsed

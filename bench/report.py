@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import statistics
+import threading
 import time
 from pathlib import Path
 
@@ -47,6 +48,16 @@ def compile_bytecode() -> None:
     root = Path(__file__).parent.parent
     for folder in ("client", "daemon"):
         compileall.compile_dir(str(root / folder), quiet=1)
+
+
+def run_threads(threads: list[threading.Thread]) -> float:
+    """Start every thread, wait for all; seconds from the first start to the last end."""
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
 
 
 def percentile(samples: list[float], q: float) -> float:
