@@ -13,8 +13,8 @@ import socket
 import sys
 import time
 
-from reverie.client import wire
 from reverie.client.connection import handshake
+from reverie.protocol import wire
 
 
 def open_conn(path: str) -> socket.socket:

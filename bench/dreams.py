@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.lifecycle import _start, _stop
 from bench.report import Figure, Section, percentile
 from reverie.client.connection import connect
-from reverie.client.paths import resolve
+from reverie.protocol.paths import resolve
 
 DAY = 86400.0
 VOCAB = [f"{a}{b}" for a in ("cache", "parse", "lock", "store", "index", "queue", "shim",

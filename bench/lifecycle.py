@@ -22,7 +22,7 @@ import psutil
 
 from bench.report import Figure, Section, percentile
 from reverie.client.connection import connect
-from reverie.client.paths import resolve
+from reverie.protocol.paths import resolve
 
 
 def _start(home: Path, config: str) -> tuple[subprocess.Popen, dict[str, str]]:

@@ -18,15 +18,15 @@ from pathlib import Path
 import anyio
 
 from bench.report import Figure, Section, median, ms, percentile
-from reverie.client.paths import resolve
 from reverie.daemon.memory import probes
 from reverie.daemon.memory import recall as recall_query
-from reverie.daemon.project_identity import resolve_project
+from reverie.daemon.projects.identity import resolve_project
 from reverie.daemon.store import db
-from reverie.daemon.store.executor import Store
 from reverie.daemon.store.migrations import migrate
 from reverie.daemon.store.schema import PROJECT_MIGRATIONS
-from reverie.daemon.tools import build_catalog
+from reverie.daemon.store.store import Store
+from reverie.daemon.tools.catalog import build_catalog
+from reverie.protocol.paths import resolve
 from tests.support import DaemonProcess, home_env
 
 VOCABULARY = 5000

@@ -17,7 +17,7 @@ import anyio
 import psutil
 
 from bench.report import Figure, Section, median, ms, percentile, run_threads
-from reverie.daemon.projects import ProjectRegistry
+from reverie.daemon.projects.registry import ProjectRegistry
 from reverie.daemon.store import db
 from tests.support import DaemonProcess, private_home
 

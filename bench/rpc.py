@@ -20,8 +20,8 @@ from pathlib import Path
 import psutil
 
 from bench.report import Figure, Section, compile_bytecode, median, ms, percentile
-from reverie.client import wire
-from reverie.client.paths import resolve
+from reverie.protocol import wire
+from reverie.protocol.paths import resolve
 
 PING = wire.encode_frame(wire.Request(1, "daemon.ping"))
 

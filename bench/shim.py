@@ -142,7 +142,7 @@ def throughput(server: Server, tool: str, args: dict, total: int, in_flight: int
 
 def _start_daemon(env: dict[str, str]) -> subprocess.Popen[bytes]:
     from reverie.client.connection import connect
-    from reverie.client.paths import resolve
+    from reverie.protocol.paths import resolve
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "reverie.daemon"],

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from reverie.client.paths import resolve
+from reverie.protocol.paths import resolve
 from tests.support import DaemonProcess, home_env, kill_lock_holder, private_home
 
 

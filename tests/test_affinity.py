@@ -48,8 +48,8 @@ def test_share_cpu_false_leaves_the_scheduler_alone(home: Path) -> None:
 PROBE = """
 import json, os, sys, anyio
 from pathlib import Path
-from reverie.daemon import affinity
-from reverie.daemon.store.executor import Store
+from reverie.daemon.scheduling import affinity
+from reverie.daemon.store.store import Store
 from reverie.daemon.store.migrations import Migration
 
 shared = affinity.share_one_cpu()

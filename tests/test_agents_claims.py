@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reverie.daemon.claims import ClaimPathError, covers, normalise_path, paths_overlap
+from reverie.daemon.coordination.claims import ClaimPathError, covers, normalise_path, paths_overlap
 
 
 @pytest.mark.parametrize(("a", "b", "hit"), [

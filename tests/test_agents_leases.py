@@ -8,12 +8,12 @@ from pathlib import Path
 import anyio
 import pytest
 
-from reverie.client import wire
-from reverie.daemon.agents import LEASE_S
-from reverie.daemon.coordination import agents_listing
-from reverie.daemon.rpc import RpcError
-from tests.coordination_support import World, run_world
+from reverie.daemon.coordination.agents import LEASE_S
+from reverie.daemon.coordination.operations import agents_listing
+from reverie.daemon.rpc.methods import RpcError
+from reverie.protocol import wire
 from tests.support import private_home
+from tests.support.coordination import World, run_world
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from reverie.client.connection import DaemonUnavailable, connect
-from reverie.client.paths import resolve
+from reverie.protocol.paths import resolve
 
 RACER = """
 import json, sys

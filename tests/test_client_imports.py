@@ -12,7 +12,7 @@ HEAVY = ("anyio", "sqlite3", "transitions", "psutil", "pydantic", "mcp", "reveri
 
 @pytest.mark.parametrize(
     "module",
-    ["reverie.client.connection", "reverie.client.ctl.cli", "reverie.client.paths"],
+    ["reverie.client.connection", "reverie.client.ctl.cli", "reverie.protocol.paths"],
 )
 def test_client_modules_import_nothing_heavy(module):
     code = (

@@ -9,8 +9,8 @@ import time
 import psutil
 import pytest
 
-from reverie.client import wire
 from reverie.client.connection import DaemonError, handshake
+from reverie.protocol import wire
 
 HELLO = wire.Hello(protocol=wire.PROTOCOL_VERSION, client="test", client_version="0",
                    pid=os.getpid(), cwd="/")

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from reverie.client.paths import resolve
+from reverie.protocol.paths import resolve
 from tests.support import DaemonProcess, daemonctl, home_env, write_config
 
 

@@ -6,7 +6,7 @@ import json
 import os
 import sqlite3
 
-from reverie.client.paths import resolve
+from reverie.protocol.paths import resolve
 from tests.support import daemonctl
 
 

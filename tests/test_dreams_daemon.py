@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from reverie.daemon.store import db
-from tests.dream_harness import insert_memory
 from tests.support import (
     DaemonProcess,
     daemonctl,
@@ -21,6 +20,7 @@ from tests.support import (
     wait_for_status,
     write_config,
 )
+from tests.support.dreams import insert_memory
 
 
 def dream_and_wait(env: dict[str, str]) -> dict:

@@ -15,8 +15,8 @@ from reverie.daemon.dreaming import upkeep
 from reverie.daemon.dreaming.digest import surface
 from reverie.daemon.dreaming.runner import COMPLETED
 from reverie.daemon.store import db
-from tests.dream_harness import DAY, START, DreamBench, bench_dir, insert_memory, make_project
-from tests.dream_harness import memories as all_memories
+from tests.support.dreams import DAY, START, DreamBench, bench_dir, insert_memory, make_project
+from tests.support.dreams import memories as all_memories
 
 
 @pytest.fixture

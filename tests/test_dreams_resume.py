@@ -11,7 +11,7 @@ from typing import Any
 from reverie.daemon.config import DreamingConfig
 from reverie.daemon.dreaming import upkeep
 from reverie.daemon.dreaming.runner import COMPLETED, INTERRUPTED
-from tests.dream_harness import DAY, START, DreamBench, bench_dir, insert_memory, make_project
+from tests.support.dreams import DAY, START, DreamBench, bench_dir, insert_memory, make_project
 
 PROJECTS = ("alpha", "beta")
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import anyio
 import pytest
 
-from reverie.daemon.events import Event, EventFilter
-from tests.coordination_support import World, run_world
+from reverie.daemon.coordination.events import Event, EventFilter
 from tests.support import DAEMONCTL, DaemonProcess, daemonctl, private_home
+from tests.support.coordination import World, run_world
 
 
 @pytest.fixture

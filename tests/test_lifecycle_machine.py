@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from reverie.daemon import state as state_mod
-from reverie.daemon.lifecycle import DREAMING, SLEEP, WAKE
-from tests.lifecycle_harness import STEPS, Harness
+from reverie.daemon.lifecycle import state as state_mod
+from reverie.daemon.lifecycle.machine import DREAMING, SLEEP, WAKE
+from tests.support.lifecycle import STEPS, Harness
 
 IDLE = 600.0
 QUARANTINE = 24 * 3600.0

@@ -10,10 +10,10 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from reverie.daemon.lifecycle import DREAMING, SLEEP, WAKE
-from reverie.daemon.quiet import seconds_until_window
-from reverie.daemon.state import DaemonState, DreamProgress, encode
-from tests.lifecycle_harness import Harness
+from reverie.daemon.lifecycle.machine import DREAMING, SLEEP, WAKE
+from reverie.daemon.lifecycle.quiet import seconds_until_window
+from reverie.daemon.lifecycle.state import DaemonState, DreamProgress, encode
+from tests.support.lifecycle import Harness
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_asleep_the_next_wakeup_is_at_least_a_minute_away(h: Harness) -> None:
 
 
 def test_failing_hook_lands_in_wake_with_the_error_in_status(h: Harness) -> None:
-    from reverie.daemon.lifecycle_setup import lifecycle_status
+    from reverie.daemon.lifecycle.build import lifecycle_status
 
     h.hook_fails = True
     h.clock.advance(601)
@@ -110,7 +110,7 @@ def test_failing_hook_lands_in_wake_with_the_error_in_status(h: Harness) -> None
 
 
 def test_three_failures_quarantine_a_step_for_a_day(h: Harness) -> None:
-    from reverie.daemon.lifecycle_setup import lifecycle_status
+    from reverie.daemon.lifecycle.build import lifecycle_status
 
     h.failing.add("b")
     for _ in range(3):

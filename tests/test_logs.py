@@ -7,8 +7,8 @@ import os
 import subprocess
 import time
 
-from reverie.client.paths import resolve
 from reverie.daemon.logs import LOG_BACKUPS, setup_logging
+from reverie.protocol.paths import resolve
 from tests.support import DAEMONCTL, daemonctl
 
 

@@ -6,7 +6,7 @@ import re
 
 import msgspec
 
-from reverie.daemon.tools import build_catalog
+from reverie.daemon.tools.catalog import build_catalog
 
 MEMORY_TOOLS = [
     "briefing", "recall", "remember", "record_outcome", "forget", "context_check", "rules",

@@ -9,8 +9,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from tests.memory_helpers import call, make_project
 from tests.support import DaemonProcess, home_env
+from tests.support.memory import call, make_project
 
 
 def outcome(conn, tool: str, **arguments) -> dict:
@@ -149,7 +149,7 @@ def test_briefing_without_a_repository_skips_git(daemon, tmp_path) -> None:
 def test_sdk_end_to_end_flow(env, home: Path, tmp_path: Path) -> None:
     from mcp import Client, StdioServerParameters
 
-    from tests.shim_helpers import REVERIE_MCP, shim_env
+    from tests.support.shim import REVERIE_MCP, shim_env
 
     project = make_project(tmp_path, guard="advise")
     server = StdioServerParameters(command=REVERIE_MCP, args=[], cwd=str(project),

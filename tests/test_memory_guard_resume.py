@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import signal
 
-from tests.memory_helpers import make_project
 from tests.support import DaemonProcess
+from tests.support.memory import make_project
 
 
 def remember(conn, files: list[str]) -> dict:

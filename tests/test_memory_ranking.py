@@ -14,7 +14,7 @@ from reverie.daemon.memory import recall as recall_query
 from reverie.daemon.memory.activity import Actor
 from reverie.daemon.store.migrations import migrate
 from reverie.daemon.store.schema import PROJECT_MIGRATIONS
-from tests.memory_helpers import call, make_project
+from tests.support.memory import call, make_project
 
 DAY = 86400.0
 T0 = 1_700_000_000.0

@@ -6,7 +6,7 @@ import pytest
 
 from reverie.daemon.memory import globs
 from reverie.daemon.memory.rules import TRIGGER_THRESHOLD, Rule, match
-from tests.memory_helpers import call, fail, make_project
+from tests.support.memory import call, fail, make_project
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reverie.client.connection import DaemonError
-from tests.memory_helpers import call, fail, make_project
+from tests.support.memory import call, fail, make_project
 
 
 @pytest.fixture

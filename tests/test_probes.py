@@ -65,7 +65,7 @@ def test_insert_stores_the_prefix_and_a_near_copy_finds_it(tmp_path: Path) -> No
 
 
 def test_imported_memories_are_probed(tmp_path: Path) -> None:
-    from reverie.daemon import transfer
+    from reverie.daemon.memory import transfer
 
     conn = _db(tmp_path / "m.db")
     conn.execute("BEGIN")

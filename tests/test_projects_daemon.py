@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reverie.client import wire
 from reverie.client.connection import DaemonError
+from reverie.protocol import wire
 from tests.support import DaemonProcess, daemonctl, private_home
 
 

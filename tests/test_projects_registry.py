@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
-from reverie.daemon.projects import ProjectRegistry
+from reverie.daemon.projects.registry import ProjectRegistry
 from tests.support import private_home
 
 
@@ -242,7 +242,7 @@ def test_write_in_flight_during_eviction_never_hangs(base: Path) -> None:
     (root,) = make_projects(base, 1)
 
     async def body(registry: ProjectRegistry) -> None:
-        from reverie.daemon.store.executor import StoreClosed
+        from reverie.daemon.store.store import StoreClosed
 
         async with registry.hold(root) as ctx:
             pass

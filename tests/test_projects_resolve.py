@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from reverie.client import wire
-from reverie.daemon.project_identity import (
+from reverie.daemon.projects.identity import (
     ProjectError,
     derived_id,
     find_root,
     load_config,
     resolve_project,
 )
+from reverie.protocol import wire
 from tests.support import private_home
 
 

@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from reverie.client import service_units as units
-from reverie.client.paths import resolve
+from reverie.client.ctl import service_units as units
+from reverie.protocol.paths import resolve
 from tests.support import DaemonProcess, daemonctl
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from reverie.daemon.sessions import GRACE_S, IDLE_S
-from tests.coordination_support import FakeConn, World, run_world
+from reverie.daemon.coordination.sessions import GRACE_S, IDLE_S
 from tests.support import DaemonProcess, daemonctl, private_home
+from tests.support.coordination import FakeConn, World, run_world
 
 
 @pytest.fixture
@@ -142,7 +142,7 @@ def test_killed_shim_session_ends_and_releases_claims_within_5s(
         daemon: DaemonProcess, home: Path) -> None:
     project = home / "proj"
     (project / ".git").mkdir(parents=True)
-    shim = subprocess.Popen([sys.executable, "-m", "tests.shim_standin", str(project)],
+    shim = subprocess.Popen([sys.executable, "-m", "tests.support.shim_standin", str(project)],
                             env=daemon.env, stdout=subprocess.PIPE, text=True)
     try:
         sid = shim.stdout.readline().strip()  # type: ignore[union-attr]

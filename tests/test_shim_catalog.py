@@ -7,7 +7,7 @@ import msgspec
 import pytest
 
 from reverie.client.connection import DaemonError
-from reverie.daemon.tools import ToolParams, build_catalog, struct_schema
+from reverie.daemon.tools.catalog import ToolParams, build_catalog, struct_schema
 from tests.support import DaemonProcess, home_env
 
 

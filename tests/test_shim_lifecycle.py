@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from reverie.client.shim.project import ProjectHint, first_file_root, resolve_hint
-from tests.shim_helpers import RawShim, SchemaCheck, shim_env
+from tests.support.shim import RawShim, SchemaCheck, shim_env
 
 EXIT_DEADLINE_S = 1.0  # what MCP clients wait before escalating to SIGTERM
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reverie.daemon.tools import build_catalog
-from tests.shim_helpers import MODERN, RawShim, SchemaCheck, modern_meta, shim_env
+from reverie.daemon.tools.catalog import build_catalog
+from tests.support.shim import MODERN, RawShim, SchemaCheck, modern_meta, shim_env
 
 
 @pytest.fixture

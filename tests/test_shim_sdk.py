@@ -16,7 +16,7 @@ import pytest
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.types import Implementation, ListRootsResult, Root
 
-from tests.shim_helpers import MODERN, REVERIE_MCP, TEE, SchemaCheck, read_tee_log, shim_env
+from tests.support.shim import MODERN, REVERIE_MCP, TEE, SchemaCheck, read_tee_log, shim_env
 
 MODES = [("legacy", "2025-11-25"), ("auto", MODERN), (MODERN, MODERN)]
 

@@ -9,11 +9,11 @@ import sys
 import threading
 import time
 
-from reverie.daemon import busy
 from reverie.daemon.dreaming import similarity, worker
 from reverie.daemon.dreaming.runner import COMPLETED
 from reverie.daemon.memory.text import content_hash, words
-from tests.dream_harness import DreamBench, bench_dir, insert_memory, make_project
+from reverie.daemon.scheduling import busy
+from tests.support.dreams import DreamBench, bench_dir, insert_memory, make_project
 
 
 def test_content_hash_folds_case_width_spacing_and_punctuation() -> None:

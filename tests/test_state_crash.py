@@ -14,8 +14,8 @@ from pathlib import Path
 
 import msgspec
 
-from reverie.daemon import statefile
-from reverie.daemon.state import DaemonState, QuarantinedStep, decode, encode
+from reverie.daemon.lifecycle.state import DaemonState, QuarantinedStep, decode, encode
+from reverie.daemon.store import durable_file as statefile
 
 KILLS = 200
 

@@ -10,10 +10,10 @@ import anyio
 import msgspec
 import pytest
 
-from reverie.daemon import state as state_mod
 from reverie.daemon.clock import FakeClock
 from reverie.daemon.config import StateConfig
-from reverie.daemon.state import DaemonState, StateStore
+from reverie.daemon.lifecycle import state as state_mod
+from reverie.daemon.lifecycle.state import DaemonState, StateStore
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import threading
 import uuid
 
 from reverie.client.connection import DaemonError
-from tests.memory_helpers import make_project
 from tests.support import DaemonProcess
+from tests.support.memory import make_project
 
 WRITERS = 8
 PER_WRITER = 125  # 1,000 writes in all

@@ -20,7 +20,7 @@ def test_acknowledged_writes_survive_kill_9() -> None:
         root = base / "proj"
         (root / ".git").mkdir(parents=True)
         child = subprocess.Popen(
-            [sys.executable, "-m", "tests.durability_writer", str(base / "data"), str(root),
+            [sys.executable, "-m", "tests.support.durability_writer", str(base / "data"), str(root),
              str(WRITERS), str(PER_WRITER)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )

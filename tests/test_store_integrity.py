@@ -10,8 +10,8 @@ import anyio
 import pytest
 
 from reverie.daemon.store import db
-from reverie.daemon.store.executor import Store
 from reverie.daemon.store.schema import PROJECT_MIGRATIONS
+from reverie.daemon.store.store import Store
 from tests.support import private_home
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 
-from reverie.daemon.store.executor import Store
 from reverie.daemon.store.migrations import Migration
+from reverie.daemon.store.store import Store
 
 SCHEMA = (Migration(1, "a table", ("CREATE TABLE t (x TEXT NOT NULL)",)),)
 # Seconds of work inside one SQLite statement: far longer than a request

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.memory_helpers import call, make_project
 from tests.support import daemonctl
+from tests.support.memory import call, make_project
 
 
 def seed(conn) -> None:

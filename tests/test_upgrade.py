@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reverie.client import wire
 from reverie.client.connection import DaemonError, connect
+from reverie.protocol import wire
 
 
 @pytest.fixture

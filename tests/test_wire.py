@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reverie.client import wire
+from reverie.protocol import wire
 
 text = st.text(max_size=40)
 ints = st.integers(min_value=-(2**40), max_value=2**40)

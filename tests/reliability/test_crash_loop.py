@@ -20,11 +20,11 @@ import uuid
 
 import pytest
 
-from reverie.client.paths import lock_holder, resolve
-from reverie.daemon.state import decode
-from tests.memory_helpers import make_project
+from reverie.daemon.lifecycle.state import decode
+from reverie.protocol.paths import lock_holder, resolve
 from tests.reliability.scale import size
-from tests.shim_helpers import RawShim, shim_env
+from tests.support.memory import make_project
+from tests.support.shim import RawShim, shim_env
 
 SHIMS = 8
 

@@ -8,8 +8,8 @@ import resource
 import signal
 import sqlite3
 
-from tests.memory_helpers import make_project
 from tests.support import DaemonProcess
+from tests.support.memory import make_project
 
 LIMIT = 512 * 1024  # bytes any one file of the daemon may reach
 

@@ -8,9 +8,9 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reverie.client import wire
+from reverie.protocol import wire
 from tests.reliability.scale import size
-from tests.shim_helpers import RawShim, shim_env
+from tests.support.shim import RawShim, shim_env
 
 EXAMPLES = size(300, 10_000)
 

@@ -8,8 +8,8 @@ import time
 
 import psutil
 
-from reverie.client import wire
 from reverie.client.connection import connect
+from reverie.protocol import wire
 from tests.reliability.scale import size
 from tests.support import DaemonProcess
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from reverie.client.connection import connect
-from reverie.client.paths import resolve
+from reverie.protocol.paths import resolve
 from tests.reliability.scale import size
-from tests.shim_helpers import RawShim, shim_env
+from tests.support.shim import RawShim, shim_env
 
 
 def test_twenty_shims_at_once_make_one_daemon(home, env):

@@ -16,8 +16,8 @@ import sys
 
 import pytest
 
-from tests.memory_helpers import make_project
 from tests.support import DaemonProcess
+from tests.support.memory import make_project
 
 pytestmark = pytest.mark.skipif(
     shutil.which("unshare") is None or shutil.which("nsenter") is None,

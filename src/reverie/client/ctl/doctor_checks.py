@@ -1,0 +1,202 @@
+"""The checks behind ``daemonctl doctor``.
+
+Each check returns one or more ``Finding``s: ok, warn or fail, with a
+one-line fix for anything that is not ok. They read files and ask the daemon
+only through its frozen ``daemon.status``; nothing here changes anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from reverie.client.ctl import service_units as units
+from reverie.client.ctl.common import INCOMPATIBLE, RUNNING, STALE_SOCKET, probe
+from reverie.protocol.paths import Paths, lock_holder
+from reverie.protocol.version import __version__
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+LOW_DISK_WARN = 1 << 30
+LOW_DISK_FAIL = 100 << 20
+
+
+@dataclass
+class Finding:
+    check: str
+    level: str
+    message: str
+    fix: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+Check = Callable[[Paths], Iterator[Finding]]
+
+
+def check_directories(paths: Paths) -> Iterator[Finding]:
+    for name, path in (("runtime dir", paths.runtime_dir), ("state dir", paths.state_dir),
+                       ("data dir", paths.data_dir), ("log dir", paths.log_dir)):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            yield Finding(name, OK, f"{path} does not exist yet (created at first start)")
+            continue
+        mode = stat.S_IMODE(st.st_mode)
+        if st.st_uid != os.getuid():
+            yield Finding(name, FAIL, f"{path} is owned by uid {st.st_uid}",
+                          "remove it as its owner, or set REVERIE_HOME elsewhere")
+        elif mode & 0o077:
+            yield Finding(name, FAIL, f"{path} has mode {mode:04o}; others can reach it",
+                          f"chmod 700 {path}")
+        else:
+            yield Finding(name, OK, f"{path} ({mode:04o})")
+
+
+def check_daemon(paths: Paths) -> Iterator[Finding]:
+    found = probe(paths)
+    holder = lock_holder(paths.lock)
+    if found.state == RUNNING:
+        status = found.status
+        yield Finding("daemon", OK, f"running, pid {status['pid']}, answering on {paths.socket}")
+        level = OK if status.get("version") == __version__ else WARN
+        yield Finding("versions", level,
+                      f"daemon {status.get('version')}, daemonctl {__version__}, "
+                      f"protocol {status.get('protocol')}",
+                      "" if level == OK else "run `daemonctl restart` to run the installed version")
+        return
+    if found.state == INCOMPATIBLE:
+        yield Finding("daemon", FAIL, found.detail, "daemonctl restart")
+        return
+    if found.state == STALE_SOCKET:
+        yield Finding("daemon", WARN, f"stale socket {paths.socket}; no daemon holds the lock",
+                      "daemonctl start (it replaces the stale socket)")
+        return
+    if holder is not None:
+        yield Finding("daemon", FAIL, f"pid {holder} holds the lock but does not answer",
+                      "daemonctl stop --force, then daemonctl start")
+        return
+    yield Finding("daemon", WARN, "not running", "daemonctl start")
+
+
+def check_service(paths: Paths) -> Iterator[Finding]:
+    marker = units.installed(paths)
+    if marker is None:
+        yield Finding("service", OK, "no user service installed (auto-start spawns the daemon)")
+        return
+    python = str(marker.get("python", ""))
+    if not os.access(python, os.X_OK):
+        yield Finding("service", FAIL, f"the service runs {python}, which no longer exists",
+                      "daemonctl install-service (rewrites it for this installation)")
+    for unit in marker.get("units", []):  # type: ignore[union-attr]
+        if not Path(str(unit)).exists():
+            yield Finding("service", FAIL, f"{unit} is missing", "daemonctl install-service")
+            return
+    if marker.get("manager") == "systemd" and shutil.which("systemctl"):
+        r = units.run_quietly(["systemctl", "--user", "is-enabled", units.SYSTEMD_SERVICE])
+        if r.stdout.strip() != "enabled":
+            yield Finding("service", WARN, f"reverie.service is {r.stdout.strip() or 'unknown'}",
+                          "systemctl --user enable --now reverie.service")
+            return
+    yield Finding("service", OK, f"installed under {marker.get('manager')}, runs {python}")
+
+
+def check_disk(paths: Paths) -> Iterator[Finding]:
+    target = paths.data_dir if paths.data_dir.exists() else paths.data_dir.parent
+    while not target.exists():
+        target = target.parent
+    free = shutil.disk_usage(target).free
+    text = f"{free / 2**30:.1f} GiB free under {target}"
+    if free < LOW_DISK_FAIL:
+        yield Finding("disk", FAIL, text, "free some space: writes will start failing")
+    elif free < LOW_DISK_WARN:
+        yield Finding("disk", WARN, text, "free some space soon")
+    else:
+        yield Finding("disk", OK, text)
+
+
+def check_state_file(paths: Paths) -> Iterator[Finding]:
+    path = paths.state_file
+    if not path.exists():
+        yield Finding("state file", OK, f"{path} not written yet")
+        return
+    try:
+        data = json.loads(path.read_bytes())
+        if not isinstance(data, dict) or not isinstance(data.get("schema_version"), int):
+            raise ValueError("no schema_version")
+    except (ValueError, OSError) as exc:
+        yield Finding("state file", FAIL, f"{path} does not decode ({exc})",
+                      "restart the daemon: it quarantines the file and starts clean")
+        return
+    quarantined = sorted(path.parent.glob("daemon-state.corrupt-*"))
+    if quarantined:
+        yield Finding("state file", WARN,
+                      f"healthy; {len(quarantined)} corrupt copy(ies) were set aside earlier",
+                      f"inspect or delete {quarantined[-1]}")
+    else:
+        yield Finding("state file", OK, f"{path} decodes (schema {data['schema_version']})")
+
+
+def project_databases(paths: Paths) -> list[Path]:
+    """Every known project database: the central ones, and in-project ones from the index."""
+    found = set(paths.projects_dir.glob("*/memory.db")) if paths.projects_dir.exists() else set()
+    if paths.global_db.exists():
+        import sqlite3
+
+        try:
+            with sqlite3.connect(f"file:{paths.global_db}?mode=ro", uri=True, timeout=5) as conn:
+                found.update(Path(row[0]) for row in conn.execute("SELECT db_path FROM projects"))
+        except sqlite3.Error:
+            pass  # a damaged index is reported by the daemon itself at start
+    return sorted(p for p in found if p.exists())
+
+
+def check_databases(paths: Paths) -> Iterator[Finding]:
+    dbs = project_databases(paths)
+    if not dbs:
+        yield Finding("databases", OK, "no project databases yet")
+        return
+    import sqlite3  # only doctor pays for it
+
+    for db in dbs:
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+                result = conn.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.Error as exc:
+            result = str(exc)
+        if result == "ok":
+            yield Finding("databases", OK, f"{db} passes quick_check")
+        else:
+            yield Finding("databases", FAIL, f"{db}: {result}",
+                          "stop the daemon and restore the newest backup (see docs/OPERATIONS.md)")
+        backups = sorted((db.parent / "backups").glob("*.db"))
+        if not backups:
+            yield Finding("backups", WARN, f"no backups yet for {db.parent.name}",
+                          "backups are made while the daemon dreams; `daemonctl dream` forces one")
+
+
+CHECKS: tuple[Check, ...] = (
+    check_directories,
+    check_daemon,
+    check_service,
+    check_disk,
+    check_state_file,
+    check_databases,
+)
+
+
+def run_all(paths: Paths) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in CHECKS:
+        try:
+            findings.extend(check(paths))
+        except Exception as exc:  # a broken check must not hide the others
+            findings.append(Finding(check.__name__, FAIL, f"check crashed: {exc!r}"))
+    return findings
+
+

@@ -1,0 +1,31 @@
+"""``daemonctl start``: start the daemon in the background (idempotent).
+
+Returns once the daemon accepts connections, so scripts can use it at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from reverie.client.connection import DaemonError, connect
+from reverie.client.ctl.common import EXIT_OK, fail, probe
+from reverie.protocol.paths import PathError, resolve
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    return sub.add_parser("start", help="start the daemon in the background")
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = resolve()
+    found = probe(paths)
+    if found.running:
+        print(f"already running (pid {found.pid})")
+        return EXIT_OK
+    try:
+        with connect(paths, autostart=True, client="daemonctl") as conn:
+            status = conn.call("daemon.status")
+    except (DaemonError, PathError) as exc:
+        return fail(f"could not start the daemon: {exc}")
+    print(f"started (pid {status['pid']}), listening on {status['socket']}")
+    return EXIT_OK

@@ -1,0 +1,301 @@
+"""The shim's link to the daemon: connect at first need, survive restarts.
+
+Every MCP request that needs the daemon goes through :class:`DaemonLink`.
+It connects lazily (auto-starting the daemon), presents the same session id
+on every reconnect so the daemon resumes the session, and decides what a
+lost connection means for the call that was in flight: a read-only call is
+simply sent again once; a write may or may not have happened, so the model
+is told to check rather than the call being silently repeated. Every wait is
+bounded by the per-call timeout.
+
+The connection module (and with it msgspec) is imported on first use, or by
+:func:`prewarm` in the background once ``initialize`` is answered: answering
+``initialize`` must not pay for sockets, subprocess, futures and msgspec.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from reverie.client.shim import log
+
+if TYPE_CHECKING:
+    from reverie.client.connection import Connection
+    from reverie.protocol.paths import Paths
+    from reverie.protocol.wire import Notice
+
+ProgressFn = Callable[[dict[str, Any]], None]
+
+
+class LinkUnavailable(Exception):
+    """The daemon cannot be reached; the message says where to look."""
+
+
+class ToolRejected(Exception):
+    """The daemon refused the call itself (unknown tool, bad arguments): nothing ran."""
+
+
+class CallCancelled(Exception):
+    """The client cancelled the call; no answer must be sent."""
+
+
+class Outcome:
+    """What a tool call produced: structured data, or a failure for the model to read."""
+
+    __slots__ = ("is_error", "message", "structured")
+
+    def __init__(self, structured: Any = None, is_error: bool = False, message: str = "") -> None:
+        self.structured = structured
+        self.is_error = is_error
+        self.message = message
+
+
+class Catalog:
+    """The daemon's tools as it listed them, and which of them only read."""
+
+    __slots__ = ("read_only", "tools", "version")
+
+    def __init__(self, version: str, tools: list[dict[str, Any]]) -> None:
+        self.version = version
+        self.tools = tools
+        self.read_only = {
+            t["name"]: bool(t.get("annotations", {}).get("readOnlyHint")) for t in tools
+        }
+
+
+class CallHandle:
+    """One tool call in flight, so a ``notifications/cancelled`` can reach it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.cancelled = False
+        self._target: tuple[Connection, int] | None = None
+
+    def attach(self, conn: Connection, wire_id: int) -> bool:
+        """Record the wire call; False if the client already cancelled."""
+        with self._lock:
+            self._target = (conn, wire_id)
+            return not self.cancelled
+
+    def detach(self) -> None:
+        with self._lock:
+            self._target = None
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            target = self._target
+        if target is not None:
+            target[0].cancel(target[1])
+
+
+RECONNECT_DELAYS_S = (0.05, 0.2, 0.5)
+
+WRITE_INTERRUPTED = (
+    "the daemon restarted; the write may not have completed — check with recall "
+    "before repeating it"
+)
+
+
+def prewarm() -> None:
+    """Load what the first call will need while the client is still reading our reply."""
+    import reverie.client.connection  # noqa: F401
+
+
+class DaemonLink:
+    """A lazily opened, self-healing connection to the daemon. Thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        timeout_s: float,
+        project: Callable[[], str | None],
+        client_info: Callable[[], dict[str, str] | None],
+        paths: Paths | None = None,
+    ) -> None:
+        self.timeout_s = timeout_s
+        self._project = project
+        self._client_info = client_info
+        self._paths = paths
+        self._connect_lock = threading.Lock()
+        self._notice_lock = threading.Lock()
+        self._conn: Connection | None = None
+        self._generation = 0
+        self._session_id: str | None = None
+        self._catalog: Catalog | None = None
+        self._progress: dict[tuple[int, int], ProgressFn] = {}
+
+    @property
+    def session_id(self) -> str | None:
+        return self._session_id
+
+    def paths(self) -> Paths:
+        if self._paths is None:
+            from reverie.protocol.paths import resolve
+
+            self._paths = resolve()
+        return self._paths
+
+    def _unavailable(self, what: str) -> LinkUnavailable:
+        try:
+            log_file = str(self.paths().log_file)
+        except Exception:  # a broken environment must still yield a message
+            log_file = "the daemon log"
+        return LinkUnavailable(
+            f"Reverie's daemon is unavailable: {what.rstrip('.')}. Check `daemonctl status` "
+            f"and the daemon log ({log_file}); the daemon starts on demand, so retry once "
+            "it is fixed."
+        )
+
+    def _connection(self) -> tuple[Connection, int]:
+        """The live connection and its generation, connecting (and auto-starting) if needed."""
+        with self._connect_lock:
+            conn = self._conn
+            if conn is not None and not conn.closed:
+                return conn, self._generation
+            from reverie.client.connection import DaemonError, connect
+            from reverie.protocol import wire
+            from reverie.protocol.paths import PathError
+
+            generation = self._generation + 1
+            # After a lost connection the old daemon may still be dying: a connect
+            # can land in its backlog and be reset. Give the restart a moment.
+            delays = RECONNECT_DELAYS_S if self._session_id is not None else ()
+            for delay in (*delays, None):
+                try:
+                    conn = connect(
+                        self.paths(),
+                        client="reverie-mcp",
+                        session_id=self._session_id,
+                        client_info=self._client_info(),
+                        project=self._project(),
+                        on_notice=lambda notice: self._on_notice(generation, notice),
+                    )
+                    break
+                except DaemonError as exc:
+                    if delay is None or exc.code != wire.UNAVAILABLE:
+                        raise self._unavailable(exc.message) from None
+                    log.info("reconnect failed (%s); retrying in %g s", exc.message, delay)
+                    time.sleep(delay)
+                except (PathError, OSError) as exc:
+                    raise self._unavailable(str(exc)) from None
+            if self._session_id is not None and conn.session_id != self._session_id:
+                log.info("session %s was not resumed; now %s", self._session_id, conn.session_id)
+            self._session_id = conn.session_id
+            self._conn = conn
+            self._generation = generation
+            self._catalog = None
+            return conn, generation
+
+    def _on_notice(self, generation: int, notice: Notice) -> None:
+        if notice.event != "progress" or notice.id is None or not isinstance(notice.data, dict):
+            return
+        with self._notice_lock:
+            callback = self._progress.get((generation, notice.id))
+        if callback is not None:
+            callback(notice.data)
+
+    def catalog(self) -> Catalog:
+        """The daemon's tool catalog, fetched once per connection."""
+        deadline = time.monotonic() + self.timeout_s
+        for attempt in range(2):
+            conn, _ = self._connection()
+            cached = self._catalog
+            if cached is not None:
+                return cached
+            from reverie.client.connection import ConnectionLost, DaemonError
+
+            try:
+                value = conn.call("tools.list", timeout=max(deadline - time.monotonic(), 0.01))
+            except ConnectionLost:
+                if attempt:
+                    raise self._unavailable("the connection dropped twice") from None
+                continue
+            except DaemonError as exc:
+                raise self._unavailable(exc.message) from None
+            catalog = Catalog(str(value["version"]), list(value["tools"]))
+            with self._connect_lock:
+                if self._conn is conn:
+                    self._catalog = catalog
+            return catalog
+        raise AssertionError("unreachable")
+
+    def call_tool(
+        self,
+        name: str,
+        arguments: dict[str, Any],
+        *,
+        handle: CallHandle,
+        progress: ProgressFn | None = None,
+    ) -> Outcome:
+        """Run a tool; raises ToolRejected, CallCancelled or LinkUnavailable."""
+        from concurrent.futures import CancelledError
+        from concurrent.futures import TimeoutError as FutureTimeout
+
+        from reverie.client.connection import ConnectionLost, DaemonError
+        from reverie.protocol import wire
+
+        deadline = time.monotonic() + self.timeout_s
+        read_only = self.catalog().read_only.get(name, False)
+        params = {"name": name, "arguments": arguments, "progress": progress is not None}
+        retried = False
+        while True:
+            conn, generation = self._connection()
+            try:
+                with self._notice_lock:
+                    wire_id, future = conn.start_call("tools.call", params)
+                    if progress is not None:
+                        self._progress[(generation, wire_id)] = progress
+            except ConnectionLost:
+                if retried:  # never sent, so even a write may go again; but only once
+                    raise self._unavailable("the connection keeps dropping") from None
+                retried = True
+                continue
+            try:
+                if not handle.attach(conn, wire_id):
+                    conn.cancel(wire_id)
+                    raise CallCancelled
+                raw = future.result(max(deadline - time.monotonic(), 0.0))
+            except CancelledError:
+                raise CallCancelled from None
+            except FutureTimeout:
+                conn.cancel(wire_id)
+                return Outcome(
+                    is_error=True,
+                    message=f"{name} did not finish within {self.timeout_s:g} s and was "
+                    "cancelled; the daemon may be overloaded — check `daemonctl status`, "
+                    "then retry (raise the limit with REVERIE_CALL_TIMEOUT)",
+                )
+            except ConnectionLost:
+                if handle.cancelled:
+                    raise CallCancelled from None
+                if read_only and not retried:
+                    log.info("connection lost during read-only %s; retrying once", name)
+                    retried = True
+                    continue
+                if read_only:
+                    raise self._unavailable("the connection dropped twice in one call") from None
+                return Outcome(is_error=True, message=WRITE_INTERRUPTED)
+            except DaemonError as exc:
+                if exc.code in (wire.INVALID_PARAMS, wire.NOT_FOUND):
+                    raise ToolRejected(exc.message) from None
+                return Outcome(is_error=True, message=f"{name} failed: {exc.message}")
+            finally:
+                handle.detach()
+                if progress is not None:
+                    with self._notice_lock:
+                        self._progress.pop((generation, wire_id), None)
+            value = wire.decode_payload(raw)
+            if isinstance(value, dict) and value.get("is_error"):
+                return Outcome(is_error=True, message=str(value.get("message") or "tool failed"))
+            structured = value.get("structured") if isinstance(value, dict) else None
+            return Outcome(structured=structured if structured is not None else {})
+
+    def close(self) -> None:
+        with self._connect_lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()

@@ -1,0 +1,428 @@
+"""Agents inside sessions: leases, a versioned current project, and claims.
+
+An agent is a named actor in a session. Every session gets one by default,
+named from its client (``claude-code@4242``: the MCP client name and the
+shim's pid, so two editors on one machine are never the same agent); an
+orchestrator starts more by name. Each holds a lease of 15 minutes renewed
+by its activity. A lapsed lease is noticed on a deadline: the agent's claims
+are released (others must not be blocked by someone who left) and its next
+call answers ``lease_expired`` saying how to come back.
+
+The current project is a versioned record: a change names the version it
+expects and fails with ``conflict`` (current version and who set it) when
+another change got there first. The check and the increment happen with no
+await between them, so on the daemon's single event loop exactly one of two
+concurrent changes wins; the change is then committed with its event before
+the caller hears back.
+
+Claims say "I am working on these paths" (globs) or "on this task", with a
+note. Claims by other live agents in the same project that overlap are
+reported to the claimant, and :meth:`AgentRegistry.claims_touching` lets
+``context_check`` show them to anyone about to touch those files.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+
+import msgspec
+
+from reverie.daemon.coordination import claims as claim_rules
+from reverie.daemon.coordination import events as ev
+from reverie.daemon.coordination.events import Event, EventLog
+from reverie.daemon.coordination.records import (
+    Agent,
+    Claim,
+    ClaimKind,
+    Overlap,
+    ProjectRecord,
+    check_name,
+    default_agent_name,
+    read_live,
+    save_agent,
+)
+from reverie.daemon.coordination.sessions import SessionRecord, SessionRegistry
+from reverie.daemon.deadlines import Wakeup, run_on_deadlines
+from reverie.daemon.rpc.methods import RpcError
+from reverie.protocol import wire
+
+log = logging.getLogger("reverie.agents")
+
+LEASE_S = 15 * 60.0
+MAX_CLAIMS_PER_AGENT = 200
+
+class AgentRegistry:
+    """Agents and claims of live sessions, mirrored in ``reverie.db``."""
+
+    def __init__(
+        self,
+        events: EventLog,
+        sessions: SessionRegistry,
+        *,
+        clock: Callable[[], float] = time.time,
+        lease_s: float = LEASE_S,
+    ) -> None:
+        self.events = events
+        self.sessions = sessions
+        self.lease_s = lease_s
+        self._clock = clock
+        self._agents: dict[tuple[str, str], Agent] = {}
+        self._claims: dict[int, Claim] = {}
+        # project id → root, learned when a path was resolved; turns absolute
+        # claim paths into project-relative ones.
+        self.roots: dict[str, str] = {}
+        self._changed = Wakeup()
+        sessions.on_session_opened.append(self._session_opened)
+        sessions.on_session_ended.append(self._session_ended)
+
+    async def load(self) -> None:
+        """Take back the agents and claims of sessions that have not ended.
+
+        A lease that lapsed while the daemon was down is renewed from now:
+        nobody could have renewed it, so it says nothing about the agent.
+        """
+        agents, claims = await self.events.store.read(read_live)
+        now = self._clock()
+        for agent in agents:
+            if agent.ended_at is None:
+                agent.lease_expires = max(agent.lease_expires, now + self.lease_s)
+            self._agents[agent.key] = agent
+        for claim in claims:
+            self._claims[claim.id] = claim
+        self._changed.set()
+
+    # Session hooks
+
+    async def _session_opened(self, rec: SessionRecord, resumed: bool) -> None:
+        if not resumed:
+            await self.start(rec.id, default_agent_name(rec))
+
+    async def _session_ended(self, rec: SessionRecord) -> None:
+        mine = [a for a in self._agents.values() if a.session_id == rec.id]
+        for agent in mine:
+            await self._release(agent, None, reason="session ended")
+            del self._agents[agent.key]
+        if mine:
+            now = self._clock()
+
+            def close(conn: sqlite3.Connection) -> None:
+                conn.execute("UPDATE agents SET ended_at = coalesce(ended_at, ?) "
+                             "WHERE session_id = ?", (now, rec.id))
+
+            await self.events.store.write(close)
+
+    # Agents and leases
+
+    @property
+    def live_count(self) -> int:
+        return sum(1 for a in self._agents.values() if self.is_live(a.session_id, a.name))
+
+    @property
+    def claim_count(self) -> int:
+        return len(self._claims)
+
+    def all_agents(self) -> list[Agent]:
+        return list(self._agents.values())
+
+    def agents_of(self, session_id: str) -> list[Agent]:
+        return [a for a in self._agents.values() if a.session_id == session_id]
+
+    def default_agent(self, session_id: str) -> Agent | None:
+        rec = self.sessions.get(session_id)
+        if rec is None:
+            return None
+        return self._agents.get((session_id, default_agent_name(rec))) or next(
+            iter(self.agents_of(session_id)), None)
+
+    def resolve(self, session_id: str, name: str | None) -> Agent:
+        """The caller's agent by name (default: the session's own); lease checked."""
+        agent = (self._agents.get((session_id, name)) if name is not None
+                 else self.default_agent(session_id))
+        if agent is None:
+            which = f"agent {name!r}" if name else "an agent"
+            raise RpcError(wire.NOT_FOUND,
+                           f"this session has no {which}; start it first (agents.act with "
+                           "start=true and its name)")
+        if agent.ended_at is not None or agent.lease_expires <= self._clock():
+            raise RpcError(
+                wire.LEASE_EXPIRED,
+                f"agent {agent.name!r}'s lease expired after {self.lease_s / 60:g} min "
+                "without activity and its claims were released; start it again (agents.act "
+                f"with start=true, name={agent.name!r}) and re-claim what you still work on",
+                {"agent": agent.name, "session_id": session_id,
+                 "expired_at": agent.ended_at or agent.lease_expires},
+            )
+        return agent
+
+    def touch(self, session_id: str, name: str | None = None) -> None:
+        """Activity renews the lease (saved lazily: the next change or shutdown)."""
+        self.sessions.touch(session_id)
+        agents = ([self._agents.get((session_id, name))] if name is not None
+                  else self.agents_of(session_id))
+        now = self._clock()
+        for agent in agents:
+            if agent is not None and agent.ended_at is None and agent.lease_expires > now:
+                agent.last_active, agent.lease_expires = now, now + self.lease_s
+        # No wake-up for the expiry loop: a renewal only moves a deadline
+        # later, and the loop re-reads deadlines when the earlier one passes.
+
+    async def start(self, session_id: str, name: str, *, rename_from: str | None = None
+                    ) -> Agent:
+        """Start (or restart after a lapsed lease) an agent, or rename one."""
+        check_name(name)
+        if self.sessions.get(session_id) is None:
+            raise RpcError(wire.NOT_FOUND, f"session {session_id} has ended; reconnect")
+        now = self._clock()
+        if rename_from is not None and rename_from != name:
+            return await self._rename(session_id, rename_from, name, now)
+        agent = self._agents.get((session_id, name))
+        fresh = agent is None
+        restarted = agent is not None and (agent.ended_at is not None
+                                           or agent.lease_expires <= now)
+        if agent is None:
+            agent = Agent(session_id=session_id, name=name, started_at=now, last_active=now,
+                          lease_expires=now + self.lease_s)
+            self._agents[agent.key] = agent
+        agent.ended_at, agent.last_active, agent.lease_expires = None, now, now + self.lease_s
+        events = []
+        if fresh or restarted:
+            events.append(Event(kind=ev.AGENT_STARTED, session_id=session_id, agent=name,
+                                success=True, data={"restarted": restarted} if restarted
+                                else None))
+        snapshot = msgspec.structs.replace(agent)
+        await self.events.write(events, lambda c: save_agent(c, snapshot))
+        self._changed.set()
+        return agent
+
+    async def _rename(self, session_id: str, old: str, new: str, now: float) -> Agent:
+        agent = self.resolve(session_id, old)
+        if (session_id, new) in self._agents:
+            raise RpcError(wire.CONFLICT, f"this session already has an agent named {new!r}",
+                           {"agent": new})
+        del self._agents[agent.key]
+        agent.name, agent.last_active, agent.lease_expires = new, now, now + self.lease_s
+        self._agents[agent.key] = agent
+        for claim in self._claims.values():
+            if claim.session_id == session_id and claim.agent == old:
+                claim.agent = new
+
+        def rename(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE agents SET name = ? WHERE session_id = ? AND name = ?",
+                         (new, session_id, old))  # claims follow: ON UPDATE CASCADE
+            save_agent(conn, agent)
+
+        await self.events.write([Event(kind=ev.AGENT_RENAMED, session_id=session_id,
+                                       agent=new, success=True, data={"from": old})], rename)
+        return agent
+
+    # The versioned current project
+
+    def project_record(self, agent: Agent) -> ProjectRecord:
+        return ProjectRecord(agent=agent.name, session_id=agent.session_id,
+                             project_id=agent.project_id, version=agent.project_version,
+                             set_by=agent.project_set_by, set_at=agent.project_set_at)
+
+    async def set_project(self, session_id: str, name: str | None, project_id: str,
+                          expected_version: int, *, by: str | None = None) -> ProjectRecord:
+        """Compare-and-set the agent's project; ``conflict`` names the current version."""
+        agent = self.resolve(session_id, name)
+        by = by or agent.name
+        if expected_version != agent.project_version:
+            current = self.project_record(agent)
+            await self.events.record(Event(
+                kind=ev.CONFLICT_DETECTED, session_id=session_id, agent=agent.name,
+                from_project=agent.project_id, to_project=project_id,
+                expected_version=expected_version, actual_version=agent.project_version,
+                success=False, error="version conflict", data={"by": by}))
+            raise RpcError(
+                wire.CONFLICT,
+                f"agent {agent.name!r}'s project is at version {current.version} "
+                f"({current.project_id or 'none'}, set by {current.set_by or 'nobody'}), not "
+                f"{expected_version}; read it again and retry with expected_version="
+                f"{current.version} if you still mean to change it",
+                msgspec.to_builtins(current),
+            )
+        before = (agent.project_id, agent.project_version, agent.project_set_by,
+                  agent.project_set_at)
+        now = self._clock()
+        old_project = agent.project_id
+        agent.project_id, agent.project_version = project_id, agent.project_version + 1
+        agent.project_set_by, agent.project_set_at = by, now
+        agent.last_active, agent.lease_expires = now, now + self.lease_s
+        kind = ev.PROJECT_SET if old_project is None else ev.PROJECT_SWITCHED
+        snapshot = msgspec.structs.replace(agent)
+        try:
+            await self.events.write(
+                [Event(kind=kind, session_id=session_id, agent=agent.name,
+                       from_project=old_project, to_project=project_id,
+                       expected_version=expected_version, actual_version=agent.project_version,
+                       success=True, data={"by": by})],
+                lambda c: save_agent(c, snapshot))
+        except BaseException:
+            if agent.project_version == snapshot.project_version:
+                (agent.project_id, agent.project_version, agent.project_set_by,
+                 agent.project_set_at) = before
+            raise
+        return self.project_record(agent)
+
+    # Claims
+
+    async def claim(self, session_id: str, name: str | None, project_id: str, *,
+                    paths: Iterable[str] = (), task: str | None = None, note: str = ""
+                    ) -> tuple[list[Claim], list[Overlap]]:
+        """Add claims; returns them and every overlap with other live agents' claims."""
+        agent = self.resolve(session_id, name)
+        wanted: list[tuple[ClaimKind, str]] = []
+        try:
+            wanted += [("path", claim_rules.normalise_path(p)) for p in paths]
+        except claim_rules.ClaimPathError as exc:
+            raise RpcError(wire.INVALID_PARAMS, str(exc)) from None
+        if task is not None and claim_rules.normalise_task(task):
+            wanted.append(("task", task.strip()))
+        held = {(c.kind, c.target): c for c in self.claims_of(agent)
+                if c.project_id == project_id}
+        new = [(k, t) for k, t in dict.fromkeys(wanted) if (k, t) not in held]
+        if len(held) + len(new) > MAX_CLAIMS_PER_AGENT:
+            raise RpcError(wire.INVALID_PARAMS,
+                           f"an agent may hold at most {MAX_CLAIMS_PER_AGENT} claims; "
+                           "release some or claim a directory instead of its files")
+        now = self._clock()
+        agent.last_active, agent.lease_expires = now, now + self.lease_s
+        snapshot = msgspec.structs.replace(agent)
+
+        def insert(conn: sqlite3.Connection) -> list[Claim]:
+            save_agent(conn, snapshot)
+            out = []
+            for kind, target in new:
+                cur = conn.execute(
+                    "INSERT INTO claims (session_id, agent, project_id, kind, target, note, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (session_id, agent.name, project_id, kind, target, note, now))
+                out.append(Claim(id=int(cur.lastrowid or 0), session_id=session_id,
+                                 agent=agent.name, project_id=project_id, kind=kind,
+                                 target=target, note=note, created_at=now))
+            return out
+
+        # Overlaps are found against the claims as they are when ours commit.
+        events = [Event(kind=ev.CLAIM_ADDED, session_id=session_id, agent=agent.name,
+                        to_project=project_id, success=True,
+                        data={"kind": k, "target": t, "note": note}) for k, t in new]
+        added = await self.events.write(events, insert) or []
+        for c in added:
+            self._claims[c.id] = c
+        mine = [*added, *(held[k] for k in dict.fromkeys(wanted) if k in held)]
+        overlaps = [o for c in mine for o in self.overlaps_of(c)]
+        if overlaps:
+            await self.events.record(*(Event(
+                kind=ev.CONFLICT_DETECTED, session_id=session_id, agent=agent.name,
+                to_project=project_id, success=True, error="overlapping claims",
+                data={"mine": o.mine.target, "theirs": o.theirs.target,
+                      "their_agent": o.theirs.agent, "their_session": o.theirs.session_id})
+                for o in overlaps))
+        return mine, overlaps
+
+    async def release(self, session_id: str, name: str | None,
+                      claim_ids: Iterable[int] | None) -> list[Claim]:
+        """Release the given claims (``None``: all) of the agent."""
+        agent = self.resolve(session_id, name)
+        return await self._release(agent, None if claim_ids is None else set(claim_ids),
+                                   reason="released")
+
+    async def _release(self, agent: Agent, ids: set[int] | None, *, reason: str
+                       ) -> list[Claim]:
+        gone = [c for c in self.claims_of(agent) if ids is None or c.id in ids]
+        if not gone:
+            return []
+        for c in gone:
+            del self._claims[c.id]
+
+        def delete(conn: sqlite3.Connection) -> None:
+            conn.executemany("DELETE FROM claims WHERE id = ?", [(c.id,) for c in gone])
+
+        await self.events.write([Event(
+            kind=ev.CLAIM_RELEASED, session_id=agent.session_id, agent=agent.name,
+            from_project=c.project_id, success=True,
+            data={"kind": c.kind, "target": c.target, "reason": reason}) for c in gone], delete)
+        return gone
+
+    def claims_of(self, agent: Agent) -> list[Claim]:
+        return [c for c in self._claims.values()
+                if c.session_id == agent.session_id and c.agent == agent.name]
+
+    def is_live(self, session_id: str, name: str) -> bool:
+        agent = self._agents.get((session_id, name))
+        return (agent is not None and agent.ended_at is None
+                and agent.lease_expires > self._clock())
+
+    def overlaps_of(self, mine: Claim) -> list[Overlap]:
+        """Claims of other live agents in the same project that collide with ``mine``."""
+        out = []
+        for other in self._claims.values():
+            if (other.project_id != mine.project_id or other.kind != mine.kind
+                    or (other.session_id, other.agent) == (mine.session_id, mine.agent)
+                    or not self.is_live(other.session_id, other.agent)):
+                continue
+            if mine.kind == "path":
+                hit = claim_rules.paths_overlap(mine.target, other.target)
+            else:
+                hit = (claim_rules.normalise_task(mine.target)
+                       == claim_rules.normalise_task(other.target))
+            if hit:
+                out.append(Overlap(mine=mine, theirs=other))
+        return out
+
+    def claims_touching(self, project_id: str, files: Iterable[str], *,
+                        exclude: tuple[str, str] | None = None) -> list[Claim]:
+        """Live path claims in ``project_id`` covering any of ``files`` (project-relative).
+
+        ``context_check`` calls this with ``exclude`` set to the asking agent,
+        so it hears about everyone else's work on those files.
+        """
+        files = list(files)
+        return [c for c in self._claims.values()
+                if c.project_id == project_id and c.kind == "path"
+                and (c.session_id, c.agent) != exclude
+                and self.is_live(c.session_id, c.agent)
+                and any(claim_rules.covers(c.target, f) for f in files)]
+
+    # Lease deadlines
+
+    def next_deadline(self) -> float | None:
+        due = [a.lease_expires for a in self._agents.values() if a.ended_at is None]
+        return min(due) if due else None
+
+    async def expire_due(self) -> list[Agent]:
+        """Lapse every lease past its deadline: record it and release the claims."""
+        now = self._clock()
+        lapsed = [a for a in self._agents.values()
+                  if a.ended_at is None and a.lease_expires <= now]
+        for agent in lapsed:
+            agent.ended_at = agent.lease_expires
+            await self._release(agent, None, reason="lease expired")
+            snapshot = msgspec.structs.replace(agent)
+            await self.events.write([Event(
+                kind=ev.LEASE_EXPIRED, session_id=agent.session_id, agent=agent.name,
+                success=True, data={"last_active": agent.last_active})],
+                lambda c, a=snapshot: save_agent(c, a))
+            log.info("lease of agent %s (session %s) expired", agent.name, agent.session_id)
+        return lapsed
+
+    async def run(self) -> None:
+        """Expire leases as their deadlines pass; sleeps between deadlines."""
+        await run_on_deadlines(
+            self._clock, self._changed, self.next_deadline, self.expire_due, "expiring leases"
+        )
+
+    async def flush(self) -> None:
+        """Save every agent's lease (shutdown)."""
+        snapshots = [msgspec.structs.replace(a) for a in self._agents.values()]
+
+        def save_all(conn: sqlite3.Connection) -> None:
+            for a in snapshots:
+                save_agent(conn, a)
+
+        if snapshots:
+            await self.events.store.write(save_all)

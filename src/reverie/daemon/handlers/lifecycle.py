@@ -1,0 +1,72 @@
+"""``lifecycle.*``: put the daemon to sleep, wake it, make it dream, look at it.
+
+``sleep``, ``dream`` and ``status`` do not count as activity (``wakes=False``):
+asking the daemon to sleep must not wake it. ``wake`` does, which is all it
+needs to do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from reverie.daemon.lifecycle.build import lifecycle_status
+from reverie.daemon.lifecycle.machine import DREAMING, SLEEP, TRANSITIONING, Lifecycle
+from reverie.daemon.rpc.methods import CallContext, MethodTable, RpcError
+from reverie.protocol import wire
+
+table = MethodTable()
+
+WAIT_S = 10.0
+
+
+class WaitParams(msgspec.Struct, forbid_unknown_fields=True):
+    # Wait (bounded) until the transition has happened before answering.
+    wait: bool = True
+
+
+def _lifecycle(ctx: CallContext) -> Lifecycle:
+    lc = getattr(ctx.app, "lifecycle", None)
+    if lc is None:
+        raise RpcError(wire.UNAVAILABLE, "this daemon runs without a lifecycle")
+    return lc
+
+
+@table.method("lifecycle.status", wakes=False)
+async def status(ctx: CallContext, params: None) -> dict[str, Any]:
+    return lifecycle_status(_lifecycle(ctx))
+
+
+@table.method("lifecycle.wake")
+async def wake(ctx: CallContext, params: None) -> dict[str, Any]:
+    # The dispatcher's note_activity() already woke the machine.
+    return lifecycle_status(_lifecycle(ctx))
+
+
+@table.method("lifecycle.sleep", params=WaitParams, wakes=False)
+async def sleep(ctx: CallContext, params: WaitParams) -> dict[str, Any]:
+    lc = _lifecycle(ctx)
+    lc.request_sleep()
+    if params.wait:
+        await lc.wait_until(lambda: lc.state in (SLEEP, DREAMING), WAIT_S)
+    return lifecycle_status(lc)
+
+
+@table.method("lifecycle.dream", params=WaitParams, wakes=False)
+async def dream(ctx: CallContext, params: WaitParams) -> dict[str, Any]:
+    lc = _lifecycle(ctx)
+    if lc.state != DREAMING and lc.dream_active:
+        raise RpcError(
+            wire.CONFLICT,
+            "the previous dream is still finishing its current step; retry in a moment",
+        )
+    before = lc.dreams_started
+    lc.request_dream()
+    if params.wait:
+        await lc.wait_until(
+            lambda: lc.dreams_started > before
+            or (not lc.dream_requested and lc.state != TRANSITIONING),
+            WAIT_S,
+        )
+    return lifecycle_status(lc)

@@ -1,0 +1,168 @@
+"""Composition root: lock, listener, services, signals, shutdown.
+
+Order matters and is the point of this module: take the instance lock before
+touching the socket, bind before announcing readiness, and on the way out
+drain requests, run the shutdown hooks (state save), then unlink only the
+socket we bound and finally release the lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+
+from reverie.daemon.app import DaemonApp
+from reverie.daemon.config import Config, ConfigError
+from reverie.daemon.config import load as load_config
+from reverie.daemon.coordination.events import Event
+from reverie.daemon.dreaming.retention import EventRetentionJob
+from reverie.daemon.handlers import build_methods
+from reverie.daemon.logs import setup_logging
+from reverie.daemon.rpc.instance import AlreadyRunning, BoundSocket, InstanceLock
+from reverie.daemon.rpc.notify import inherited_listener, sd_notify
+from reverie.daemon.rpc.server import Server
+from reverie.daemon.scheduling import affinity
+from reverie.daemon.store.db import StoreError
+from reverie.protocol.paths import PathError, ensure_dirs, resolve
+
+log = logging.getLogger("reverie.daemon")
+
+
+def serve(*, detached: bool = False) -> int:
+    """Run the daemon until it is told to stop; return the process exit code."""
+    os.umask(0o077)
+    paths = resolve()
+    try:
+        ensure_dirs(paths)
+    except (PathError, OSError) as exc:
+        print(f"reverie: cannot start: {exc}", file=sys.stderr)
+        return 1
+    try:
+        config = load_config(paths.config_file)
+    except ConfigError as exc:
+        print(f"reverie: cannot start: {exc}", file=sys.stderr)
+        return 1
+    lock = InstanceLock(paths.lock)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        print(f"reverie: {exc}", file=sys.stderr)
+        return 1
+    try:
+        setup_logging(paths, detached=detached)
+        if config.server.share_cpu:
+            cpu = affinity.share_one_cpu()
+            if cpu is not None:
+                log.info("event loop and database writers share CPU %d", cpu)
+        try:
+            inherited = inherited_listener()
+            bound = None if inherited else BoundSocket(paths.socket)
+        except OSError as exc:
+            log.error("cannot listen on %s: %s", paths.socket, exc)
+            print(f"reverie: cannot listen on {paths.socket}: {exc}", file=sys.stderr)
+            return 1
+        listener = inherited or bound.socket  # type: ignore[union-attr]
+        try:
+            app = DaemonApp(paths, socket_path=str(listener.getsockname()))
+            app.socket_activated = inherited is not None
+            _add_lifecycle(app, config)
+            anyio.run(run, app, listener, _announce(app))
+        finally:
+            # An inherited socket belongs to the service manager: never unlink it.
+            if bound is not None:
+                bound.unlink_if_ours()
+            listener.close()
+        log.info("stopped")
+        return 0
+    finally:
+        lock.release()
+
+
+def _add_lifecycle(app: DaemonApp, config: Config) -> None:
+    """Load and reconcile the persisted state before the first request can arrive."""
+    from reverie.daemon.lifecycle.build import build_lifecycle, lifecycle_status
+
+    app.config = config
+    lifecycle = build_lifecycle(app.paths, config, projects=app.projects)
+    app.lifecycle = lifecycle
+    app.status_providers.append(lambda: lifecycle_status(lifecycle))
+    # Going to SLEEP lets go of every project database nobody is using
+    # (closing checkpoints each WAL); dreams reopen what they need.
+    lifecycle.idle_hooks.append(app.projects.close_idle)
+
+    def mark_first_turn(record: Any, resumed: bool) -> None:
+        # A brand-new agent session owes its first tool call a briefing.
+        if not resumed:
+            lifecycle.store.mark_first_turn(record.id)
+
+    app.sessions.on_session_opened.append(mark_first_turn)
+    lifecycle.event_sinks.append(
+        lambda kind, data: app.events.record_soon(Event(kind=kind, success=True, data=data))
+    )
+    app.events.retention_s = config.events.retention_s
+    lifecycle.runner.jobs.append(EventRetentionJob(app.events))
+
+
+def _announce(app: DaemonApp) -> Callable[[], None]:
+    def on_listening() -> None:
+        log.info(
+            "reverie %s listening on %s (pid %d%s)",
+            app.version,
+            app.socket_path,
+            app.pid,
+            ", socket-activated" if app.socket_activated else "",
+        )
+        sd_notify("READY=1")
+
+    return on_listening
+
+
+async def run(
+    app: DaemonApp,
+    sock: socket.socket,
+    on_listening: Callable[[], None],
+) -> None:
+    """Serve until a signal or ``daemon.shutdown``, then drain and run hooks."""
+    server = Server(app, build_methods(), app.config.server if app.config else None)
+    app.server = server
+    try:
+        await app.projects.start()
+        await app.agents.load()
+        await app.sessions.load()
+    except StoreError as exc:
+        log.error("cannot open the daemon database: %s", exc)
+        print(f"reverie: cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(app.projects.run)
+        tg.start_soon(app.sessions.run)
+        tg.start_soon(app.agents.run)
+        tg.start_soon(app.events.run_recorder)
+        tg.start_soon(app.memory.run)
+        tg.start_soon(_watch_signals, app)
+        tg.start_soon(_stop_on_request, app, server)
+        if app.lifecycle is not None:
+            tg.start_soon(app.lifecycle.store.run_saver)
+            await tg.start(app.lifecycle.run)
+        await server.serve(sock, on_listening)
+        await app.aclose()
+        tg.cancel_scope.cancel()
+
+
+async def _watch_signals(app: DaemonApp) -> None:
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            app.request_shutdown(f"received {signal.Signals(signum).name}")
+
+
+async def _stop_on_request(app: DaemonApp, server: Server) -> None:
+    await app.shutdown_requested.wait()
+    sd_notify("STOPPING=1")
+    server.stop_accepting()

@@ -1,0 +1,266 @@
+"""The MCP tool catalog: what every shim offers a model, defined once here.
+
+A tool is a :class:`Tool` spec: a name, a description written for a model,
+its parameters and result as msgspec Structs, behaviour hints, and an async
+handler. The JSON Schemas a shim advertises (``inputSchema``,
+``outputSchema``) are generated from those Structs, so the schema a model
+sees and the validation a call goes through can never disagree.
+
+Tools live in modules listed in :data:`TOOL_MODULES`, each exposing
+``TOOLS: list[Tool]``; the catalog lists them in that fixed order, because
+clients and prompt caches expect the same list on every connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any
+
+import msgspec
+
+if TYPE_CHECKING:
+    from reverie.daemon.rpc.methods import CallContext
+
+# Modules holding tools, in catalog order. Diagnostic tools (``reverie_info``
+# and the debug tools) are appended only under REVERIE_DEBUG_TOOLS=1: the
+# catalog must stay within 10 KB, and agents at work do not need them.
+TOOL_MODULES: tuple[str, ...] = (
+    "reverie.daemon.tools.briefing",
+    "reverie.daemon.tools.memory",
+    "reverie.daemon.tools.rules",
+    "reverie.daemon.tools.activity",
+    "reverie.daemon.tools.agents",
+)
+DEBUG_TOOL_MODULES: tuple[str, ...] = ("reverie.daemon.tools.info", "reverie.daemon.tools.debug")
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class ToolParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of every tool's parameters: the per-call project override."""
+
+    # "" rather than None: an optional string costs an ``anyOf`` in every tool's schema.
+    project: Annotated[
+        str, msgspec.Meta(description="Project path; default: session's.")
+    ] = ""
+
+
+class ToolFailure(Exception):
+    """The tool ran and could not do what was asked.
+
+    Becomes an ``isError: true`` result the model reads, so the message must
+    say what went wrong and what to do instead. Malformed arguments are not a
+    ToolFailure: they are rejected before the handler runs (``invalid_params``).
+    """
+
+    def __init__(
+        self, message: str, *, violation: str | None = None, remedy: str | None = None
+    ) -> None:
+        super().__init__(message)
+        # A guard refusal names its rule (e.g. ``briefing_required``) and the call that fixes it.
+        self.violation = violation
+        self.remedy = remedy
+
+
+@dataclass
+class ToolContext:
+    """What a tool handler knows about the call it is serving."""
+
+    call: CallContext
+    params: ToolParams
+    catalog: Catalog
+    progress_enabled: bool = False
+    _last_progress: float = field(default=float("-inf"), repr=False)
+
+    @property
+    def session_id(self) -> str | None:
+        return self.call.conn.session_id
+
+    @property
+    def project_hint(self) -> str | None:
+        """The project for this call: the argument, else the session's hint, else its cwd."""
+        if self.params.project:
+            return self.params.project
+        hello = self.call.conn.hello
+        if hello is None:
+            return None
+        return hello.project or hello.cwd
+
+    async def progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        """Report progress; dropped unless the caller asked for it or it does not advance."""
+        if not self.progress_enabled or progress <= self._last_progress:
+            return
+        self._last_progress = progress
+        data: dict[str, Any] = {"progress": progress}
+        if total is not None:
+            data["total"] = total
+        if message is not None:
+            data["message"] = message
+        await self.call.notify("progress", data)
+
+
+ToolHandler = Callable[[ToolContext, Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One tool. ``read_only`` is what a shim trusts when deciding to retry a call."""
+
+    name: str
+    title: str
+    description: str
+    params: type[ToolParams]
+    result: type[msgspec.Struct]
+    handler: ToolHandler
+    read_only: bool
+    destructive: bool = False
+    idempotent: bool = False
+    open_world: bool = False
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"tool name {self.name!r} must be 1-64 chars of [A-Za-z0-9_.-]")
+
+    @cached_property
+    def input_schema(self) -> dict[str, Any]:
+        return _drop_empty_defaults(struct_schema(self.params))
+
+    @cached_property
+    def output_schema(self) -> dict[str, Any]:
+        # A result explains itself through the tool's description; field
+        # descriptions, titles, defaults and `required` lists (our results
+        # always carry every field) would only cost bytes there.
+        return _strip(struct_schema(self.result), ("default", "title", "description", "required"))
+
+    def descriptor(self) -> dict[str, Any]:
+        """The tool exactly as MCP lists it.
+
+        Hints equal to MCP's defaults (read-only false, destructive true,
+        idempotent false, open-world true) are left out, and so is
+        ``destructiveHint`` on read-only tools, where MCP ignores it: the
+        list is sent to every conversation, so each byte is paid many times.
+        The shim reads ``readOnlyHint`` to decide whether a call whose
+        connection dropped may be sent again.
+        """
+        hints = {
+            "readOnlyHint": self.read_only,
+            "destructiveHint": self.destructive,
+            "idempotentHint": self.idempotent,
+            "openWorldHint": self.open_world,
+        }
+        defaults = {"readOnlyHint": False, "destructiveHint": True, "idempotentHint": False,
+                    "openWorldHint": True}
+        if self.read_only:
+            del hints["destructiveHint"]
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "inputSchema": self.input_schema,
+            "outputSchema": self.output_schema,
+            "annotations": {k: v for k, v in hints.items() if v != defaults[k]},
+        }
+
+    def decode_arguments(self, raw: msgspec.Raw | bytes) -> ToolParams:
+        """Decode MessagePack arguments into the params Struct (ValidationError names the field)."""
+        if bytes(raw) == b"\xc0":  # nil: no arguments given
+            raw = b"\x80"
+        return msgspec.msgpack.decode(raw, type=self.params)
+
+
+def _strip(schema: Any, keys: tuple[str, ...]) -> Any:
+    """``schema`` without the annotation ``keys`` (``title``, ``default``) at any depth.
+
+    They help nobody validate a result, and every byte of ``tools/list`` is
+    sent to every conversation. Names under ``properties``/``$defs`` are kept.
+    """
+    if isinstance(schema, list):
+        return [_strip(item, keys) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for k, v in schema.items():
+        if k in ("properties", "$defs") and isinstance(v, dict):
+            out[k] = {name: _strip(sub, keys) for name, sub in v.items()}
+        elif k not in keys:
+            out[k] = _strip(v, keys)
+    return out
+
+
+def _drop_empty_defaults(schema: dict[str, Any]) -> dict[str, Any]:
+    """Property defaults of "", [], {}, false or null say nothing a model needs to read."""
+    props = schema.get("properties")
+    if not isinstance(props, dict):
+        return schema
+    out = dict(schema)
+    out["properties"] = {
+        name: {k: v for k, v in sub.items()
+               if not (k == "default" and (v is False or v in ("", [], {}, None)))}
+        if isinstance(sub, dict) else sub
+        for name, sub in props.items()
+    }
+    return out
+
+
+def struct_schema(struct: type[msgspec.Struct]) -> dict[str, Any]:
+    """A self-contained JSON Schema whose root is the Struct's object schema.
+
+    msgspec puts every Struct under ``$defs`` and makes the root a ``$ref``;
+    MCP wants ``type: object`` at the root, so the root definition is lifted
+    out and the remaining definitions stay in the same object, where the
+    ``#/$defs/...`` references still resolve.
+    """
+    generated = msgspec.json.schema(struct)
+    defs: dict[str, Any] = dict(generated.get("$defs", {}))
+    ref = generated.get("$ref", "")
+    root_name = ref.rsplit("/", 1)[-1]
+    root = dict(defs.pop(root_name, generated))
+    root.pop("title", None)
+    if not root.get("required", True):
+        del root["required"]
+    if f'"#/$defs/{root_name}"'.encode() in msgspec.json.encode([root, defs]):
+        defs[root_name] = dict(root)  # a recursive Struct still needs its own definition
+    if defs:
+        root["$defs"] = defs
+    if root.get("type") != "object":
+        raise TypeError(f"{struct.__name__} does not produce an object schema")
+    return root
+
+
+class Catalog:
+    """The tools a daemon serves, in a fixed order, with a version for caching."""
+
+    def __init__(self, tools: list[Tool]) -> None:
+        self._by_name: dict[str, Tool] = {}
+        for tool in tools:
+            if tool.name in self._by_name:
+                raise ValueError(f"tool {tool.name} declared twice")
+            self._by_name[tool.name] = tool
+        self.tools = list(tools)
+        self.descriptors = [tool.descriptor() for tool in tools]
+        encoded = msgspec.json.encode(self.descriptors)
+        self.version = hashlib.sha256(encoded).hexdigest()[:16]
+        self.size_bytes = len(encoded)
+
+    def get(self, name: str) -> Tool | None:
+        return self._by_name.get(name)
+
+
+def build_catalog(env: Mapping[str, str] | None = None) -> Catalog:
+    """Collect ``TOOLS`` from every tool module, in order."""
+    env = os.environ if env is None else env
+    modules = TOOL_MODULES
+    if env.get("REVERIE_DEBUG_TOOLS") == "1":
+        modules = modules + DEBUG_TOOL_MODULES
+    tools: list[Tool] = []
+    for name in modules:
+        tools.extend(importlib.import_module(name).TOOLS)
+    return Catalog(tools)

@@ -1,0 +1,204 @@
+"""``recall``, ``remember``, ``record_outcome`` and ``forget``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from reverie.daemon.memory import recall as recall_query
+from reverie.daemon.memory import records
+from reverie.daemon.memory.results import Category, Guarded, MemoryItem, age
+from reverie.daemon.tools import validate
+from reverie.daemon.tools.calls import MemoryCall, memory_tool
+from reverie.daemon.tools.catalog import Tool, ToolFailure, ToolParams
+
+MemoryId = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class RecallParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
+    query: str = ""
+    category: Category | UnsetType = UNSET
+    tags: list[str] = []
+    file: str = ""
+    limit: Annotated[int, msgspec.Meta(ge=1, le=50)] = 10
+    include_archived: bool = False
+
+
+class RecallResult(Guarded, kw_only=True, omit_defaults=True):
+    memories: list[MemoryItem]
+
+
+@memory_tool("read")
+async def recall(call: MemoryCall, params: RecallParams) -> RecallResult:
+    root = call.project.root
+    file = validate.project_file(root, params.file, "file") if params.file else None
+    query = recall_query.Query(
+        text=params.query, category=params.category or None, tags=validate.tags(params.tags),
+        file=file, limit=params.limit, include_archived=params.include_archived,
+    )
+    now = call.now
+    hits = await call.project.read(lambda conn: recall_query.run(conn, query, now))
+    call.service.recalls.note(call.project.identity, [h.id for h in hits], now)
+    return RecallResult(memories=[item(h, now) for h in hits])
+
+
+def item(h: recall_query.Hit, now: float) -> MemoryItem:
+    return MemoryItem(
+        id=h.id, category=h.category, content=h.content, rationale=h.rationale,
+        tags=h.tags, files=h.files, outcome=h.outcome, age=age(now - h.created_at),
+        score=round(h.score, 4), archived=h.archived,
+    )
+
+
+class RememberParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
+    category: Category
+    content: Annotated[str, msgspec.Meta(description="≤ 16 KB")]
+    rationale: str = ""
+    tags: list[str] = []
+    files: Annotated[list[str], msgspec.Meta(description="Project files it concerns.")] = []
+
+
+class RememberResult(Guarded, kw_only=True, omit_defaults=True):
+    id: int
+    created: Annotated[bool, msgspec.Meta(description="False: `id` is an existing duplicate.")]
+    similarity: float = 0.0
+
+
+@memory_tool("write", files=lambda p: p.files)
+async def remember(call: MemoryCall, params: RememberParams) -> RememberResult:
+    mem = records.NewMemory(
+        category=params.category,
+        content=validate.text("content", params.content, limit=validate.MAX_CONTENT_BYTES),
+        rationale=validate.text(
+            "rationale", params.rationale, limit=validate.MAX_RATIONALE_BYTES, required=False
+        ),
+        tags=validate.tags(params.tags),
+        files=validate.project_files(call.project.root, params.files),
+    )
+    actor, now = call.actor, call.now
+    stored = await call.project.write(
+        lambda conn: records.insert(conn, mem, actor, now), rerun_safe=True
+    )
+    if stored.created:
+        call.note_write()
+    return RememberResult(id=stored.id, created=stored.created, similarity=stored.similarity or 0.0)
+
+
+class OutcomeParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
+    memory_id: MemoryId
+    worked: bool
+    note: str = ""
+
+
+class OutcomeResult(Guarded, kw_only=True, omit_defaults=True):
+    id: int
+    outcome: str
+    previous: str
+
+
+def _missing(call: MemoryCall, memory_id: int) -> ToolFailure:
+    return ToolFailure(
+        f"`memory_id`: memory {memory_id} does not exist in project {call.project.name}; "
+        "use recall to find the id."
+    )
+
+
+@memory_tool("write")
+async def record_outcome(call: MemoryCall, params: OutcomeParams) -> OutcomeResult:
+    note = validate.text("note", params.note, limit=4000, required=False) or None
+    actor, now = call.actor, call.now
+    try:
+        previous = await call.project.write(
+            lambda conn: records.set_outcome(conn, params.memory_id, params.worked, note,
+                                             actor, now),
+            rerun_safe=True,
+        )
+    except records.NotFound:
+        raise _missing(call, params.memory_id) from None
+    call.note_write()
+    return OutcomeResult(
+        id=params.memory_id, outcome="worked" if params.worked else "failed", previous=previous
+    )
+
+
+class ForgetParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
+    memory_id: MemoryId
+    reason: str
+
+
+class ForgetResult(Guarded, kw_only=True, omit_defaults=True):
+    id: int
+    archived: Annotated[bool, msgspec.Meta(description="False: it already was.")]
+
+
+@memory_tool("write")
+async def forget(call: MemoryCall, params: ForgetParams) -> ForgetResult:
+    reason = validate.text("reason", params.reason, limit=2000)
+    actor, now = call.actor, call.now
+    try:
+        changed = await call.project.write(
+            lambda conn: records.archive(conn, params.memory_id, reason, actor, now),
+            rerun_safe=True,
+        )
+    except records.NotFound:
+        raise _missing(call, params.memory_id) from None
+    if changed:
+        call.note_write()
+    return ForgetResult(id=params.memory_id, archived=changed)
+
+
+TOOLS = [
+    Tool(
+        name="recall",
+        title="Recall memories",
+        description=(
+            "Search project memory before deciding. Ranked: failed decisions and warnings "
+            "first, old items fade. `file` boosts memories about it; with no query, lists them."
+        ),
+        params=RecallParams,
+        result=RecallResult,
+        handler=recall,
+        read_only=True,
+    ),
+    Tool(
+        name="remember",
+        title="Remember",
+        description=(
+            "Record what future sessions should know: a decision (with rationale), pattern, "
+            "warning or learning, and the files it concerns. A near-duplicate returns the "
+            "existing id instead."
+        ),
+        params=RememberParams,
+        result=RememberResult,
+        handler=remember,
+        read_only=False,
+    ),
+    Tool(
+        name="record_outcome",
+        title="Record outcome",
+        description=(
+            "Say whether a remembered decision or approach worked; failed ones rank higher so "
+            "nobody repeats them."
+        ),
+        params=OutcomeParams,
+        result=OutcomeResult,
+        handler=record_outcome,
+        read_only=False,
+        idempotent=True,
+    ),
+    Tool(
+        name="forget",
+        title="Forget",
+        description=(
+            "Archive a wrong or obsolete memory, with the reason. It leaves recall "
+            "(include_archived shows it); nothing is deleted."
+        ),
+        params=ForgetParams,
+        result=ForgetResult,
+        handler=forget,
+        read_only=False,
+        idempotent=True,
+    ),
+]

@@ -1,0 +1,169 @@
+"""Where every Reverie file lives.
+
+One function, :func:`resolve`, answers for the daemon, the shim and
+``daemonctl`` alike, so all three always agree on the socket and lock. The
+platform's conventional directories come from platformdirs; ``REVERIE_HOME``
+moves everything under one directory, which is what tests and isolated
+installations rely on.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from reverie.protocol.process import pid_alive
+
+APP_NAME = "reverie"
+
+# sun_path holds 108 bytes on Linux and 104 on the BSDs/macOS, including the
+# terminating NUL.
+SUN_PATH_MAX = 104 if sys.platform == "darwin" else 108
+
+
+class PathError(Exception):
+    """A path problem the user must fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Every directory and file the daemon and its clients use."""
+
+    runtime_dir: Path
+    state_dir: Path
+    data_dir: Path
+    log_dir: Path
+    config_dir: Path
+
+    @property
+    def socket(self) -> Path:
+        return self.runtime_dir / "daemon.sock"
+
+    @property
+    def lock(self) -> Path:
+        return self.runtime_dir / "daemon.lock"
+
+    @property
+    def spawn_lock(self) -> Path:
+        """Serialises auto-starts so racing clients spawn one daemon, not ten."""
+        return self.runtime_dir / "spawn.lock"
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / "daemon-state.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "daemon.log"
+
+    @property
+    def global_db(self) -> Path:
+        return self.data_dir / "reverie.db"
+
+    @property
+    def projects_dir(self) -> Path:
+        return self.data_dir / "projects"
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+
+def _platform_runtime_dir() -> Path:
+    """The per-user runtime dir, falling back to a private temp dir.
+
+    platformdirs falls back to ``/tmp/runtime-<uid>`` with a warning when
+    ``XDG_RUNTIME_DIR`` is unset; we make the same choice quietly and check
+    the directory's ownership and mode ourselves before trusting it.
+    """
+    import platformdirs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        candidate = Path(platformdirs.user_runtime_dir(APP_NAME))
+    if candidate.parent.is_dir() and os.access(candidate.parent, os.W_OK):
+        return candidate
+    return Path(tempfile.gettempdir()) / f"{APP_NAME}-{os.getuid()}"
+
+
+def resolve(env: dict[str, str] | None = None) -> Paths:
+    """Return the paths for this user, honouring ``REVERIE_HOME``."""
+    env = os.environ if env is None else env
+    home = env.get("REVERIE_HOME")
+    if home:
+        root = Path(home).expanduser().absolute()
+        return Paths(
+            runtime_dir=root / "run",
+            state_dir=root / "state",
+            data_dir=root / "data",
+            log_dir=root / "log",
+            config_dir=root / "config",
+        )
+    import platformdirs
+
+    return Paths(
+        runtime_dir=_platform_runtime_dir(),
+        state_dir=Path(platformdirs.user_state_dir(APP_NAME)),
+        data_dir=Path(platformdirs.user_data_dir(APP_NAME)),
+        log_dir=Path(platformdirs.user_log_dir(APP_NAME)),
+        config_dir=Path(platformdirs.user_config_dir(APP_NAME)),
+    )
+
+
+def check_socket_path(path: Path) -> None:
+    """Refuse a socket path the kernel would truncate or reject."""
+    length = len(os.fsencode(path))
+    if length >= SUN_PATH_MAX:
+        raise PathError(
+            f"socket path is {length} bytes, over the {SUN_PATH_MAX - 1}-byte limit for "
+            f"Unix sockets on this system: {path}\n"
+            "Fix: set REVERIE_HOME (or XDG_RUNTIME_DIR) to a shorter directory, "
+            "e.g. REVERIE_HOME=~/.reverie"
+        )
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create ``path`` as 0700 if missing, then verify nobody else can use it.
+
+    The runtime dir holds the socket and lock; if another user owned it or
+    could write to it, they could swap the socket for their own and read
+    everything an agent sends.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = path.stat()
+    if st.st_uid != os.getuid():
+        raise PathError(
+            f"{path} is owned by uid {st.st_uid}, not by you (uid {os.getuid()}).\n"
+            f"Fix: remove it (as its owner) or point REVERIE_HOME elsewhere."
+        )
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        raise PathError(
+            f"{path} has mode {stat.S_IMODE(st.st_mode):04o}; other users could reach "
+            f"the daemon's socket.\nFix: chmod 700 {path}"
+        )
+
+
+def ensure_dirs(paths: Paths) -> None:
+    """Create every directory the daemon writes to, checking the runtime dir."""
+    check_socket_path(paths.socket)
+    ensure_private_dir(paths.runtime_dir)
+    for d in (paths.state_dir, paths.data_dir, paths.log_dir):
+        d.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def lock_holder(lock: Path) -> int | None:
+    """The pid recorded in the instance lock file, if that process is alive.
+
+    Probing with ``flock`` itself would race a daemon that is starting, so
+    clients trust the recorded pid instead (the daemon rewrites it on start).
+    """
+    try:
+        pid = int(lock.read_text().strip() or 0)
+    except (OSError, ValueError):
+        return None
+    return pid if pid_alive(pid) else None

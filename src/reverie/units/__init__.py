@@ -1,0 +1,1 @@
+"""Service-manager templates (systemd units, a launchd agent), shipped as package data."""
