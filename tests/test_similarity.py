@@ -9,10 +9,10 @@ import sys
 import threading
 import time
 
-from reverie.daemon.dreaming import similarity, worker
+from reverie.daemon.dreaming import similarity
 from reverie.daemon.dreaming.runner import COMPLETED
 from reverie.daemon.memory.text import content_hash, words
-from reverie.daemon.scheduling import busy
+from reverie.daemon.scheduling import breathing, busy
 from tests.support.dreams import DreamBench, bench_dir, insert_memory, make_project
 
 
@@ -82,8 +82,8 @@ def test_dream_rehashes_memories_hashed_or_sketched_the_old_way() -> None:
 def test_breathe_stands_aside_while_requests_are_served() -> None:
     busy.mark()
     t0 = time.perf_counter()
-    worker.breathe()
-    assert time.perf_counter() - t0 >= worker.YIELD_WINDOW_S * 0.9
+    breathing.breathe()
+    assert time.perf_counter() - t0 >= breathing.YIELD_WINDOW_S * 0.9
 
 
 def test_breathe_still_makes_progress_under_a_steady_stream() -> None:
@@ -98,12 +98,12 @@ def test_breathe_still_makes_progress_under_a_steady_stream() -> None:
     thread.start()
     try:
         t0 = time.perf_counter()
-        worker.breathe()
+        breathing.breathe()
         waited = time.perf_counter() - t0
     finally:
         stop.set()
         thread.join()
-    assert worker.MAX_YIELD_S * 0.9 <= waited < worker.MAX_YIELD_S * 50
+    assert breathing.MAX_YIELD_S * 0.9 <= waited < breathing.MAX_YIELD_S * 50
 
 
 def test_fetch_breathing_returns_every_row() -> None:
@@ -111,4 +111,4 @@ def test_fetch_breathing_returns_every_row() -> None:
     conn.execute("CREATE TABLE t (x INTEGER)")
     conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(1000)])
     sql = "SELECT x FROM t ORDER BY x"
-    assert worker.fetch_breathing(conn.execute(sql)) == conn.execute(sql).fetchall()
+    assert breathing.fetch_breathing(conn.execute(sql)) == conn.execute(sql).fetchall()

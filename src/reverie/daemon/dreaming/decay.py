@@ -20,8 +20,8 @@ from functools import partial
 from reverie.daemon.config import DreamingConfig
 from reverie.daemon.dreaming import cursor
 from reverie.daemon.dreaming.runner import DreamTurn
-from reverie.daemon.dreaming.worker import breathe, fetch_breathing
 from reverie.daemon.projects.registry import ProjectContext
+from reverie.daemon.scheduling.breathing import breathe, fetch_breathing
 
 STEP = "decay"
 NON_DECAYING = frozenset({"pattern", "warning"})

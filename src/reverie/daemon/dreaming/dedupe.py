@@ -31,8 +31,8 @@ from functools import partial
 from reverie.daemon.config import DreamingConfig
 from reverie.daemon.dreaming import cursor, similarity
 from reverie.daemon.dreaming.runner import DreamTurn
-from reverie.daemon.dreaming.worker import breathe, fetch_breathing
 from reverie.daemon.projects.registry import ProjectContext
+from reverie.daemon.scheduling.breathing import breathe, fetch_breathing
 
 STEP = "dedupe"
 SKETCH, MERGE, DONE = "sketch", "merge", "done"
