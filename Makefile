@@ -34,6 +34,7 @@ bench: $(STAMP_TEST)
 
 lint: $(STAMP_TEST)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info

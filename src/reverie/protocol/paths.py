@@ -14,6 +14,7 @@ import stat
 import sys
 import tempfile
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def _platform_runtime_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"{APP_NAME}-{os.getuid()}"
 
 
-def resolve(env: dict[str, str] | None = None) -> Paths:
+def resolve(env: Mapping[str, str] | None = None) -> Paths:
     """Return the paths for this user, honouring ``REVERIE_HOME``."""
     env = os.environ if env is None else env
     home = env.get("REVERIE_HOME")

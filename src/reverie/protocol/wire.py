@@ -117,7 +117,7 @@ class FrameError(Exception):
 
 
 _encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder(Message)  # type: ignore[arg-type]
+_decoder = msgspec.msgpack.Decoder(Message)
 
 
 def encode_payload(value: Any) -> msgspec.Raw:

@@ -13,7 +13,7 @@ from typing import Any
 from reverie.client.ctl.common import EXIT_OK, daemon_connection, print_json
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("agents", help="list agents, their projects and claims")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--project", metavar="ID_OR_PATH", help="only this project")

@@ -14,7 +14,7 @@ from reverie.protocol.paths import resolve
 MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check the installation and say how to fix problems")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     return p

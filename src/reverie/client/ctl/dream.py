@@ -11,7 +11,7 @@ import argparse
 from reverie.client.ctl._lifecycle import add_common, call
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("dream", help="dream now (consolidate memory) without waiting for idle")
     add_common(p)
     return p

@@ -23,7 +23,7 @@ _AGE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("events", help="show the audit trail of sessions, agents and claims")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--follow", "-f", action="store_true", help="keep printing new events")

@@ -20,7 +20,7 @@ from reverie.client.ctl.common import EXIT_OK, daemon_connection
 KINDS = ("memories", "rules", "activity")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write a project's memories, rules and activity (JSONL)")
     p.add_argument("--project", default=".", help="a path inside the project (default: .)")
     p.add_argument("--output", "-o", help="file to write (default: standard output)")

@@ -20,7 +20,7 @@ FORMAT = "reverie-export"
 FORMAT_VERSION = 1
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="merge an exported JSONL file into a project")
     p.add_argument("file", help="a file written by `daemonctl export`")
     p.add_argument("--project", default=".", help="a path inside the project (default: .)")

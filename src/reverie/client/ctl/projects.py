@@ -20,7 +20,7 @@ from reverie.protocol.paths import resolve
 _ALL = "*"
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("projects", help="list known projects; open or evict one")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     action = p.add_mutually_exclusive_group()

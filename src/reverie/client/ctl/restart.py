@@ -10,7 +10,7 @@ from reverie.client.ctl.stop import DEFAULT_TIMEOUT_S, stop
 from reverie.protocol.paths import resolve
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("restart", help="stop the daemon, then start it again")
     p.add_argument("--force", action="store_true", help="SIGKILL it if it does not stop in time")
     return p

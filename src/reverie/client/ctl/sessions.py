@@ -12,7 +12,7 @@ from typing import Any
 from reverie.client.ctl.common import EXIT_OK, daemon_connection, print_json
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("sessions", help="list editor sessions and their agents")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--all", action="store_true", help="include ended sessions")

@@ -15,7 +15,7 @@ from reverie.protocol.paths import resolve
 from reverie.protocol.version import __version__
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="show whether the daemon runs and how it is doing")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     return p
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     paths = resolve()
     found = probe(paths)
     if args.json:
-        data = dict(found.status) if found.running else {"running": False}
+        data: dict[str, Any] = dict(found.status) if found.running else {"running": False}
         data.update(
             state=found.state,
             client_version=__version__,

@@ -7,7 +7,7 @@ import argparse
 from reverie.client.ctl._lifecycle import add_common, call
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("wake", help="wake the daemon, interrupting a dream between steps")
     add_common(p)
     return p

@@ -32,7 +32,8 @@ class StepThread:
         # Waiting happens in a pool thread blocked on the future: no polling,
         # and never abandoned, so a stopped dream still sees its step end.
         with anyio.CancelScope(shield=True):
-            return await anyio.to_thread.run_sync(future.result, abandon_on_cancel=False)
+            result = await anyio.to_thread.run_sync(future.result, abandon_on_cancel=False)
+        return result
 
     def close(self) -> None:
         if self._executor is not None:

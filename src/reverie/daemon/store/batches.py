@@ -18,17 +18,20 @@ import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 log = logging.getLogger("reverie.store")
 
 
-class Job:
+T = TypeVar("T")
+
+
+class Job(Generic[T]):
     __slots__ = ("background", "bare", "cancelled", "done", "error", "fn", "rerun_safe",
                  "result", "started")
 
     def __init__(
-        self, fn: Callable[[sqlite3.Connection], Any], *, bare: bool = False,
+        self, fn: Callable[[sqlite3.Connection], T], *, bare: bool = False,
         rerun_safe: bool = False, background: bool = False,
     ) -> None:
         self.fn = fn
@@ -39,13 +42,13 @@ class Job:
         # asyncio future (the daemon runs on asyncio) costs a fraction of an
         # anyio Event, and every remember waits on one.
         self.done: asyncio.Future[bool] | None = None  # True: timed out
-        self.result: Any = None
+        self.result: T | None = None
         self.error: BaseException | None = None
         self.cancelled = False
         self.started = False
 
 
-def apply(conn: sqlite3.Connection, batch: list[Job], label: str) -> int:
+def apply(conn: sqlite3.Connection, batch: list[Job[Any]], label: str) -> int:
     """Run ``batch`` (jobs its callers gave up on are skipped); return commits made."""
     live = [j for j in batch if not j.cancelled and not j.bare]
     commits = _run_transaction(conn, live, label) if live else 0
@@ -59,7 +62,7 @@ def apply(conn: sqlite3.Connection, batch: list[Job], label: str) -> int:
     return commits
 
 
-def _run_transaction(conn: sqlite3.Connection, live: list[Job], label: str) -> int:
+def _run_transaction(conn: sqlite3.Connection, live: list[Job[Any]], label: str) -> int:
     # A savepoint per job is a statement per write, and each statement
     # hands the GIL back and forth with the event loop. Without them a
     # failing job rolls back the whole batch: fine for a batch of one,
@@ -74,14 +77,14 @@ def _run_transaction(conn: sqlite3.Connection, live: list[Job], label: str) -> i
 
 
 def _transaction(
-    conn: sqlite3.Connection, live: list[Job], label: str, *, savepoints: bool
+    conn: sqlite3.Connection, live: list[Job[Any]], label: str, *, savepoints: bool
 ) -> tuple[bool, int]:
     """Run ``live`` in one transaction; return (finished, commits made).
 
     Not finished: without savepoints, a job raised and the whole transaction
     was rolled back (that job's error is set).
     """
-    ran: list[Job] = []
+    ran: list[Job[Any]] = []
     try:
         conn.execute("BEGIN IMMEDIATE")
         for job in live:

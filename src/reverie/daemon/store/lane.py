@@ -24,6 +24,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from reverie.daemon.scheduling import affinity
 from reverie.daemon.store import batches
@@ -45,8 +46,8 @@ class BackgroundLane:
         self._interrupted = False
         self.interruptions = 0
 
-    def run(self, conn: sqlite3.Connection, jobs: list[Job], *,
-            requests_waiting: Callable[[], bool]) -> tuple[int, list[Job]]:
+    def run(self, conn: sqlite3.Connection, jobs: list[Job[Any]], *,
+            requests_waiting: Callable[[], bool]) -> tuple[int, list[Job[Any]]]:
         """Run ``jobs`` on the lane's thread (writer thread); return (commits,
         jobs to queue again because a request cut their batch short)."""
         if self._pool is None:
