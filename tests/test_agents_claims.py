@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reverie.daemon.coordination.claims import ClaimPathError, covers, normalise_path, paths_overlap
+from reverie.daemon.coordination.claims import covers, normalise_path, paths_overlap
+from reverie.daemon.errors import InvalidInput
 
 
 @pytest.mark.parametrize(("a", "b", "hit"), [
@@ -33,7 +34,7 @@ def test_covers_and_normalise() -> None:
     assert not covers("daemon/*.py", "client/x.py")
     assert normalise_path("./daemon//store/") == "daemon/store"
     for bad in ("/etc/passwd", "../other", ""):
-        with pytest.raises(ClaimPathError):
+        with pytest.raises(InvalidInput):
             normalise_path(bad)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from reverie.daemon.coordination.agents import LEASE_S
 from reverie.daemon.coordination.operations import agents_listing
-from reverie.daemon.rpc.methods import RpcError
+from reverie.daemon.errors import ReverieError
 from reverie.protocol import wire
 from tests.support import private_home
 from tests.support.coordination import World, run_world
@@ -44,7 +44,7 @@ def test_lease_expires_on_the_injected_clock_and_releases_claims(db: Path) -> No
         w.clock.now += 2
         assert [a.name for a in await w.agents.expire_due()] == [agent.name]
         assert w.agents.claims_touching("p", ["src/a.py"]) == []
-        with pytest.raises(RpcError) as info:
+        with pytest.raises(ReverieError) as info:
             w.agents.resolve(rec.id, None)
         assert info.value.code == wire.LEASE_EXPIRED
         assert "start it again" in info.value.message
@@ -64,14 +64,14 @@ def test_two_concurrent_project_changes_one_wins_the_other_sees_its_version(db: 
         async def change(project: str) -> None:
             try:
                 outcomes[project] = await w.agents.set_project(rec.id, None, project, 0)
-            except RpcError as exc:
+            except ReverieError as exc:
                 outcomes[project] = exc
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(change, "alpha")
             tg.start_soon(change, "beta")
-        errors = [v for v in outcomes.values() if isinstance(v, RpcError)]
-        wins = [v for v in outcomes.values() if not isinstance(v, RpcError)]
+        errors = [v for v in outcomes.values() if isinstance(v, ReverieError)]
+        wins = [v for v in outcomes.values() if not isinstance(v, ReverieError)]
         assert len(errors) == 1 and len(wins) == 1
         assert errors[0].code == wire.CONFLICT
         assert errors[0].data["version"] == 1 == wins[0].version
@@ -113,7 +113,7 @@ def test_sub_agents_rename_and_task_claims(db: Path) -> None:
         assert renamed.name == "schema-bot"
         listing = {a["name"]: a for a in agents_listing(w.agents, "p")}
         assert [c["target"] for c in listing["schema-bot"]["claims"]] == ["Migrate the  schema"]
-        with pytest.raises(RpcError) as info:
+        with pytest.raises(ReverieError) as info:
             await w.agents.start(rec.id, "bad name!")
         assert info.value.code == wire.INVALID_PARAMS
 

@@ -12,8 +12,8 @@ import pytest
 
 from reverie.daemon.config import DreamingConfig
 from reverie.daemon.dreaming import upkeep
-from reverie.daemon.dreaming.digest import surface
 from reverie.daemon.dreaming.runner import COMPLETED
+from reverie.daemon.memory.briefing import show_digest
 from reverie.daemon.store import db
 from tests.support.dreams import DAY, START, DreamBench, bench_dir, insert_memory, make_project
 from tests.support.dreams import memories as all_memories
@@ -256,7 +256,7 @@ def test_digest_reports_what_changed_since_the_last_one(base: Path) -> None:
         rows = await b.read(root, lambda c: c.execute(
             "SELECT since_ts, until_ts, shown_at FROM digests ORDER BY id").fetchall())
         async with b.registry.hold(root) as ctx:
-            shown = await surface(b.store, ctx)
+            shown = await show_digest(b.store, ctx, b.clock.time())
             marked = await ctx.read(lambda c: c.execute(
                 "SELECT shown_at FROM digests WHERE id = ?",
                 (second["digest_id"],)).fetchone())

@@ -41,7 +41,6 @@ def test_reconcile_clamps_future_timestamps_and_records_interruption(h: Harness)
         fsm_since=future,
         last_dream_at=future,
         last_session_ts=future,
-        first_turn_pending={"s": future},
         dream_progress=DreamProgress(dream_id="d1", started_at=future, completed=["test/a"]),
     )
     h.path.write_bytes(encode(st))
@@ -50,7 +49,6 @@ def test_reconcile_clamps_future_timestamps_and_records_interruption(h: Harness)
     got = h.store.state
     assert h.lc.state == WAKE and got.fsm_state == WAKE
     assert got.last_dream_at == now and got.last_session_ts == now
-    assert got.first_turn_pending == {"s": now}
     assert got.dream_progress is not None and got.dream_progress.completed == ["test/a"]
     assert got.dreams_interrupted == 1 and got.last_dream_outcome == "interrupted"
     # The interrupted dream resumes at the next sleep, skipping what was done.
@@ -82,19 +80,17 @@ def test_a_scheduled_dream_needs_time_writes_and_quiet(h: Harness) -> None:
 
 
 def test_asleep_the_next_wakeup_is_at_least_a_minute_away(h: Harness) -> None:
-    for i in range(5):  # first-turn expiries 10 s apart
-        h.store.mark_first_turn(f"s{i}")
-        h.clock.advance(10)
+    st = h.store.state
+    st.writes_since_dream = 1
+    st.last_dream_at = h.clock.time() - h.lc.config.dream_interval_s + 10  # due in 10 s
     sleep_now(h)
-    h.clock.advance(3600 - 45)
-    h.tick()
     last = h.clock.monotonic()
-    _, at = h.lc.next_deadline() or ("", 0)
-    assert at - last >= 60
+    what, at = h.lc.next_deadline() or ("", 0)
+    assert what == DREAMING and at - last >= 60
 
 
 def test_failing_hook_lands_in_wake_with_the_error_in_status(h: Harness) -> None:
-    from reverie.daemon.lifecycle.build import lifecycle_status
+    from reverie.daemon.lifecycle.status import lifecycle_status
 
     h.hook_fails = True
     h.clock.advance(601)
@@ -110,7 +106,7 @@ def test_failing_hook_lands_in_wake_with_the_error_in_status(h: Harness) -> None
 
 
 def test_three_failures_quarantine_a_step_for_a_day(h: Harness) -> None:
-    from reverie.daemon.lifecycle.build import lifecycle_status
+    from reverie.daemon.lifecycle.status import lifecycle_status
 
     h.failing.add("b")
     for _ in range(3):

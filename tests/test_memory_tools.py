@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from reverie.client.connection import DaemonError
 from tests.support.memory import call, fail, make_project
 
 
@@ -64,20 +63,18 @@ def test_bad_input_names_the_field(daemon, project) -> None:
         big = "x" * (16 * 1024 + 1)
         assert "16 KB" in fail(conn, "remember", category="decision", content=big)
         assert "`tags`" in fail(conn, "remember", category="decision", content="a", tags=[" "])
+        # Arguments that do not match the schema are tool errors the model reads (SEP-1303),
+        # not protocol errors: the result names the field and carries the code.
         for args, field in [
             ({"category": "opinion", "content": "x"}, "category"),
             ({"category": "decision"}, "content"),
             ({"category": "decision", "content": 5}, "content"),
         ]:
-            with pytest.raises(DaemonError) as err:
-                conn.call("tools.call", {"name": "remember", "arguments": args})
-            assert err.value.code == "invalid_params" and field in err.value.message
-        with pytest.raises(DaemonError) as err:
-            conn.call("tools.call", {"name": "recall", "arguments": {"limit": 0}})
-        assert "limit" in err.value.message
-        with pytest.raises(DaemonError) as err:
-            conn.call("tools.call", {"name": "forget", "arguments": {"memory_id": 1}})
-        assert "reason" in err.value.message
+            out = conn.call("tools.call", {"name": "remember", "arguments": args})
+            assert out["is_error"] and out["code"] == "invalid_params", out
+            assert field in out["message"]
+        assert "limit" in fail(conn, "recall", limit=0)
+        assert "reason" in fail(conn, "forget", memory_id=1)
         assert call(conn, "activity")["entries"] == []
 
 

@@ -19,8 +19,10 @@ class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0
 
-    def __call__(self) -> float:
+    def time(self) -> float:
         return self.now
+
+    monotonic = time
 
 
 @pytest.fixture
@@ -242,7 +244,7 @@ def test_write_in_flight_during_eviction_never_hangs(base: Path) -> None:
     (root,) = make_projects(base, 1)
 
     async def body(registry: ProjectRegistry) -> None:
-        from reverie.daemon.store.store import StoreClosed
+        from reverie.daemon.errors import StoreClosed
 
         async with registry.hold(root) as ctx:
             pass

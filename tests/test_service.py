@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from reverie.client.ctl import service_units as units
+from reverie.client import service_units as units
 from reverie.protocol.paths import resolve
 from tests.support import DaemonProcess, daemonctl
 

@@ -41,15 +41,48 @@ def test_detached_session_ends_after_the_grace_period_and_releases_claims(db: Pa
     run_world(db, body)
 
 
+def test_a_new_session_owes_its_first_call_a_briefing_once(db: Path) -> None:
+    async def body(w: World) -> None:
+        conn = FakeConn()
+        rec = await w.open(conn=conn)
+        assert w.sessions.first_turn_count == 1
+        assert w.sessions.consume_first_turn(rec.id, ttl_s=3600) is True
+        assert w.sessions.consume_first_turn(rec.id, ttl_s=3600) is False
+        assert w.sessions.consume_first_turn("never-opened", ttl_s=3600) is False
+        await w.sessions.detach(rec.id, conn)
+        again = await w.open(requested=rec.id)  # resumed: nothing owed again
+        assert again.id == rec.id and w.sessions.first_turn_count == 0
+
+    run_world(db, body)
+
+
+def test_a_first_turn_lapses_after_its_ttl_and_survives_a_reload(db: Path) -> None:
+    async def body(w: World) -> None:
+        old = await w.open()
+        w.clock.now += 1800
+        young = await w.open()
+        w.clock.now += 1800
+        assert w.sessions.consume_first_turn(old.id, ttl_s=3600) is False
+        reloaded = World(db, w.clock, w.alive)  # the next daemon, reading the same file
+        await reloaded.store.open()
+        try:
+            await reloaded.sessions.load()
+            assert reloaded.sessions.consume_first_turn(young.id, ttl_s=3600) is True
+        finally:
+            await reloaded.store.close()
+
+    run_world(db, body)
+
+
 def test_reconnecting_within_the_grace_period_resumes(db: Path) -> None:
     async def body(w: World) -> None:
         conn = FakeConn()
         rec = await w.open(conn=conn)
-        await w.sessions.update_guard(rec.id, briefed=True, context_checked=["a.py"])
+        await w.sessions.update_guard(rec.id, "p", briefed=True, context_checked=["a.py"])
         await w.sessions.detach(rec.id, conn)
         w.clock.now += GRACE_S - 1
         again = await w.open(requested=rec.id)
-        assert again.id == rec.id and again.guard.briefed
+        assert again.id == rec.id and again.guard.projects["p"].briefed_at is not None
         w.clock.now += GRACE_S
         assert await w.sessions.run_due() == []
         assert w.sessions.is_attached(rec.id)

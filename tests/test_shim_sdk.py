@@ -50,10 +50,11 @@ async def _exercise(client: Client, project: Path) -> None:
     assert failed.is_error
     assert "does not exist" in failed.content[0].text
 
-    with pytest.raises(MCPError) as bad_args:
-        await client.call_tool("reverie_info", {"project": 42})
-    assert bad_args.value.error.code == -32602
-    assert "project" in bad_args.value.error.message
+    # Invalid arguments are a result the model reads, naming the field (SEP-1303).
+    bad_args = await client.call_tool("reverie_info", {"project": 42})
+    assert bad_args.is_error
+    assert "project" in bad_args.content[0].text
+    assert '"code":"invalid_params"' in bad_args.content[1].text
 
     with pytest.raises(MCPError) as unknown:
         await client.call_tool("no_such_tool", {})

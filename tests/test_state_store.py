@@ -90,47 +90,17 @@ def test_leftover_temp_files_are_swept(store: StateStore) -> None:
     assert store.swept == [left.name]
 
 
-def test_first_turn_is_consumed_exactly_once(store: StateStore) -> None:
-    store.load()
-    store.mark_first_turn("s1")
-    assert store.consume_first_turn("s1") is True
-    assert store.consume_first_turn("s1") is False
-    assert store.consume_first_turn("never-opened") is False
-
-
-def test_first_turn_expires_after_the_ttl(store: StateStore) -> None:
-    store.load()
-    store.mark_first_turn("old")
-    store.clock.advance(1800)
-    store.mark_first_turn("young")
-    store.clock.advance(1800)
-    assert store.prune_first_turn() == ["old"]
-    assert store.consume_first_turn("young") is True
-    assert store.next_first_turn_expiry() is None
-
-
-def test_first_turn_is_capped_at_the_newest_100(store: StateStore) -> None:
-    store.load()
-    dropped: list[str] = []
-    for i in range(105):
-        store.clock.advance(1)
-        dropped += store.mark_first_turn(f"s{i}")
-    assert dropped == [f"s{i}" for i in range(5)]
-    assert len(store.state.first_turn_pending) == 100
-    assert store.consume_first_turn("s104") and not store.consume_first_turn("s0")
-
-
-def test_malformed_first_turn_entries_are_evicted(store: StateStore) -> None:
+def test_a_state_file_with_first_turn_marks_still_loads(store: StateStore) -> None:
+    """First-turn marks moved to the session records; files that still hold them load."""
     raw = {
         "schema_version": 1,
-        "first_turn_pending": {
-            "ok": store.clock.time(), "str": "yesterday", "bool": True, "neg": -5, "none": None,
-        },
+        "writes_since_dream": 3,
+        "first_turn_pending": {"ok": store.clock.time(), "str": "yesterday", "none": None},
     }
     store.path.write_bytes(msgspec.json.encode(raw))
     loaded = store.load()
     assert store.recovered is None
-    assert list(loaded.first_turn_pending) == ["ok"]
+    assert loaded.writes_since_dream == 3
 
 
 def test_digest_is_shown_at_most_once_per_18_hours(store: StateStore) -> None:

@@ -10,8 +10,9 @@ import anyio
 import anyio.to_thread
 import pytest
 
+from reverie.daemon.errors import StoreBusy
 from reverie.daemon.store.migrations import Migration
-from reverie.daemon.store.store import Store, StoreBusy
+from reverie.daemon.store.store import Store
 
 SCHEMA = (Migration(1, "a table", ("CREATE TABLE t (x INTEGER NOT NULL)",)),)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from reverie.daemon import errors
 from reverie.daemon.store import db
 from reverie.daemon.store.schema import PROJECT_MIGRATIONS
 from reverie.daemon.store.store import Store
@@ -65,7 +66,7 @@ def test_corrupt_database_is_moved_aside_with_restore_advice(tmp: Path, how: str
     else:
         damage_page(path, 5)
     damaged = path.read_bytes()
-    with pytest.raises(db.StoreCorrupt) as info:
+    with pytest.raises(errors.StoreCorrupt) as info:
         open_store(path)
     moved = info.value.moved_to
     message = str(info.value)
@@ -88,7 +89,7 @@ def test_restore_advice_names_the_newest_backup(tmp: Path) -> None:
     (backups / "memory-20240101.db").write_bytes(b"")
     (backups / "memory-20250101.db").write_bytes(b"")
     path.write_bytes(b"\x00" * 8192)
-    with pytest.raises(db.StoreCorrupt) as info:
+    with pytest.raises(errors.StoreCorrupt) as info:
         open_store(path)
     assert f"cp {backups / 'memory-20250101.db'} {path}" in str(info.value)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reverie.daemon import errors
 from reverie.daemon.store import db
 from reverie.daemon.store.global_db import GLOBAL_MIGRATIONS, upsert_project
 from reverie.daemon.store.migrations import Migration, current_version, latest_version, migrate
@@ -121,7 +122,7 @@ def test_failed_migration_leaves_previous_version(tmp: Path) -> None:
 def test_newer_database_is_refused(tmp: Path) -> None:
     conn = db.connect(tmp / "m.db")
     conn.execute("PRAGMA user_version = 99")
-    with pytest.raises(db.StoreError, match="newer than this Reverie"):
+    with pytest.raises(errors.StoreError, match="newer than this Reverie"):
         migrate(conn, PROJECT_MIGRATIONS, label="project x")
 
 

@@ -18,8 +18,10 @@ class FakeClock:
     def __init__(self) -> None:
         self.now = 1_700_000_000.0
 
-    def __call__(self) -> float:
+    def time(self) -> float:
         return self.now
+
+    monotonic = time
 
 
 class FakeConn:

@@ -8,6 +8,7 @@ each client starts in tens of milliseconds.
 - ``autostart``: start the daemon on demand, race-safely.
 - ``upgrade``: what to do when the running daemon speaks another protocol.
 - ``errors``: what a client raises when the daemon cannot be reached or refuses.
+- ``service_units``: the systemd and launchd definitions, and how to (un)install them.
 - ``shim/``: ``reverie-mcp``, the stdio MCP server an editor starts.
 - ``ctl/``: ``daemonctl``, one module per command, listed in ``ctl.cli.COMMANDS``.
 """

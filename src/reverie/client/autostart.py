@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-from reverie.client.connection import DaemonUnavailable
-from reverie.client.ctl.service_units import installed, run_quietly, start_command
+from reverie.client.errors import DaemonUnavailable
+from reverie.client.service_units import installed, run_quietly, start_command
 from reverie.protocol.paths import Paths, ensure_dirs
 
 T = TypeVar("T")

@@ -20,6 +20,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
+from reverie.client.errors import ConnectionLost, DaemonError, DaemonUnavailable
 from reverie.protocol import wire
 from reverie.protocol.paths import Paths, resolve
 from reverie.protocol.version import __version__
@@ -27,30 +28,6 @@ from reverie.protocol.version import __version__
 DEFAULT_CALL_TIMEOUT_S = 60.0
 CONNECT_TIMEOUT_S = 5.0
 AUTOSTART_TIMEOUT_S = 15.0
-
-
-class DaemonError(Exception):
-    """The daemon answered a call with an error (``code`` is a stable string)."""
-
-    def __init__(self, code: str, message: str, data: Any = None) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.data = data
-
-
-class DaemonUnavailable(DaemonError):
-    """No daemon could be reached (or started); the message says where to look."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(wire.UNAVAILABLE, message)
-
-
-class ConnectionLost(DaemonError):
-    """The connection dropped while a call was in flight: it may or may not have run."""
-
-    def __init__(self, message: str = "the connection to the daemon was lost") -> None:
-        super().__init__(wire.UNAVAILABLE, message)
 
 
 class Connection:

@@ -145,9 +145,10 @@ def uninstall_plan(manager: str) -> Plan:
 def installed(paths: Paths) -> dict[str, object] | None:
     """The marker written by install-service, if the service is installed."""
     try:
-        return json.loads((paths.config_dir / MARKER).read_text())
+        marker: dict[str, object] = json.loads((paths.config_dir / MARKER).read_text())
     except (OSError, ValueError):
         return None
+    return marker
 
 
 def write_marker(paths: Paths, marker: dict[str, object] | None) -> None:

@@ -12,8 +12,8 @@ import os
 import signal
 import time
 
-from reverie.client.connection import DaemonError
-from reverie.client.ctl.service_units import installed, restart_command, run_quietly
+from reverie.client.errors import DaemonError
+from reverie.client.service_units import installed, restart_command, run_quietly
 from reverie.protocol import wire
 from reverie.protocol.paths import Paths
 from reverie.protocol.process import pid_alive

@@ -1,34 +1,37 @@
 """The daemon's shared services, handed to every handler through its context.
 
-``DaemonApp`` is deliberately plain: the composition root (``main.py``)
-builds it, the server and the handlers read from it. Later subsystems
-(lifecycle, projects, sessions) hang off it as attributes so a handler can
-reach any of them without globals.
+``DaemonApp`` is a plain container: ``main.build_app`` builds every
+subsystem and hands them in, so every field is always there (no handler
+checks for a missing lifecycle or config) and one :class:`Clock` moves the
+whole daemon in tests.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import time
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from reverie.daemon.coordination.agents import AgentRegistry
-from reverie.daemon.coordination.events import EventLog
-from reverie.daemon.coordination.sessions import EPHEMERAL_CLIENTS, SessionRegistry
-from reverie.daemon.memory.service import MemoryService
-from reverie.daemon.projects.registry import ProjectRegistry
-from reverie.protocol.paths import Paths
+from reverie.daemon.coordination.sessions import EPHEMERAL_CLIENTS
+from reverie.daemon.rpc.server import Server
 from reverie.protocol.version import __version__
 
 if TYPE_CHECKING:
+    from reverie.daemon.clock import Clock
     from reverie.daemon.config import Config
+    from reverie.daemon.coordination.agents import AgentRegistry
+    from reverie.daemon.coordination.events import EventLog
+    from reverie.daemon.coordination.sessions import SessionRegistry
     from reverie.daemon.lifecycle.machine import Lifecycle
-    from reverie.daemon.rpc.server import Connection, Server
+    from reverie.daemon.memory.service import MemoryService
+    from reverie.daemon.projects.registry import ProjectRegistry
+    from reverie.daemon.rpc.connection import Connection
+    from reverie.daemon.rpc.methods import Method
+    from reverie.protocol.paths import Paths
 
 log = logging.getLogger("reverie.daemon")
 
@@ -36,35 +39,45 @@ log = logging.getLogger("reverie.daemon")
 class DaemonApp:
     """State that lives exactly as long as the daemon process."""
 
-    def __init__(self, paths: Paths, *, socket_path: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        paths: Paths,
+        config: Config,
+        clock: Clock,
+        projects: ProjectRegistry,
+        events: EventLog,
+        sessions: SessionRegistry,
+        agents: AgentRegistry,
+        lifecycle: Lifecycle,
+        memory: MemoryService,
+        methods: dict[str, Method],
+        socket_path: str,
+        socket_activated: bool = False,
+    ) -> None:
         self.paths = paths
+        self.config = config
+        self.clock = clock
+        self.projects = projects
+        self.events = events
+        self.sessions = sessions
+        self.agents = agents
+        self.lifecycle = lifecycle
+        self.memory = memory
         self.version = __version__
         self.pid = os.getpid()
-        self.started_at = time.time()
-        self.started_monotonic = time.monotonic()
-        self.socket_path = socket_path or str(paths.socket)
-        self.socket_activated = False
-        self.server: Server | None = None
+        self.started_at = clock.time()
+        self.started_monotonic = clock.monotonic()
+        self.socket_path = socket_path
+        self.socket_activated = socket_activated
         self.shutdown_requested = anyio.Event()
         # Subsystems add their own fields to ``daemon.status`` through these.
         self.status_providers: list[Callable[[], dict[str, Any]]] = []
-        # The single owner of every project database; ``main.run`` starts it.
-        self.projects = ProjectRegistry(paths.projects_dir, paths.global_db)
-        # Set by main.serve(); None when a test builds a bare app.
-        self.config: Config | None = None
-        self.lifecycle: Lifecycle | None = None
-        # Coordination state lives in reverie.db beside the project index.
-        self.events = EventLog(self.projects.global_store)
-        self.sessions = SessionRegistry(self.events)
-        self.agents = AgentRegistry(self.events, self.sessions)
-        self.status_providers.append(self._coordination_status)
-        # Memory tools' long-lived parts: guard book (on the session records),
-        # recall counter; ``main.run`` starts it.
-        self.memory = MemoryService(self)
+        self.server = Server(self, methods, config.server)
 
     @property
     def uptime_s(self) -> float:
-        return time.monotonic() - self.started_monotonic
+        return self.clock.monotonic() - self.started_monotonic
 
     def request_shutdown(self, reason: str) -> None:
         if not self.shutdown_requested.is_set():
@@ -73,8 +86,7 @@ class DaemonApp:
 
     async def aclose(self) -> None:
         """Shutdown hook, run after requests drained: persist and close everything."""
-        if self.lifecycle is not None:
-            await self.lifecycle.aclose()
+        await self.lifecycle.aclose()
         # Sessions stay live across a restart: save where they are, do not end them.
         for flush in (self.sessions.flush, self.agents.flush):
             try:
@@ -86,8 +98,7 @@ class DaemonApp:
 
     def note_activity(self) -> None:
         """Called for every request that counts as user activity."""
-        if self.lifecycle is not None:
-            self.lifecycle.note_activity()
+        self.lifecycle.note_activity()
 
     async def open_session(self, conn: Connection) -> str:
         """Return the session id for a freshly handshaken connection.
@@ -116,13 +127,6 @@ class DaemonApp:
         """Sessions with a connection right now (detached ones are in their grace)."""
         return self.sessions.attached_count
 
-    def _coordination_status(self) -> dict[str, Any]:
-        return {
-            "sessions_detached": self.sessions.detached_count,
-            "agents": self.agents.live_count,
-            "claims": self.agents.claim_count,
-        }
-
     @property
     def service_manager(self) -> str | None:
         """Which service manager runs us ("systemd", "launchd"), if any.
@@ -139,4 +143,4 @@ class DaemonApp:
 
     @property
     def fsm_state(self) -> str:
-        return self.lifecycle.state if self.lifecycle is not None else "WAKE"
+        return self.lifecycle.state

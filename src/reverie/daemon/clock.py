@@ -40,6 +40,9 @@ class SystemClock:
             await event.wait()
 
 
+SYSTEM_CLOCK = SystemClock()
+
+
 class FakeClock:
     """A clock that only moves when a test says so.
 

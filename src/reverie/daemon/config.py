@@ -16,15 +16,12 @@ from typing import Annotated
 
 import msgspec
 
+from reverie.daemon.errors import ConfigError
 from reverie.daemon.projects.identity import GuardMode
 
 Seconds = Annotated[float, msgspec.Meta(ge=0.001)]
 Percent = Annotated[float, msgspec.Meta(gt=0, le=100)]
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
-
-
-class ConfigError(Exception):
-    """The config file is unusable; the message names the file and the key."""
 
 
 class LifecycleConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -79,7 +76,10 @@ class DreamingConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class StateConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # How long a new session's first-turn briefing waits for its first memory call.
     first_turn_ttl_s: Seconds = 3600.0
+    # Accepted so existing config files still load; the first-turn marks now live
+    # on the session records, which bound themselves.
     first_turn_cap: Annotated[int, msgspec.Meta(ge=1)] = 100
     digest_interval_s: Seconds = 18 * 3600.0
     # Changes are gathered this long before one write.

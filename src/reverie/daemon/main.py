@@ -1,4 +1,4 @@
-"""Composition root: lock, listener, services, signals, shutdown.
+"""Composition root: build every subsystem (:func:`build_app`), then lock, listen, serve.
 
 Order matters and is the point of this module: take the instance lock before
 touching the socket, bind before announcing readiness, and on the way out
@@ -14,23 +14,29 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
-from typing import Any
 
 import anyio
 
 from reverie.daemon.app import DaemonApp
-from reverie.daemon.config import Config, ConfigError
+from reverie.daemon.clock import SYSTEM_CLOCK, Clock
+from reverie.daemon.config import Config
 from reverie.daemon.config import load as load_config
-from reverie.daemon.coordination.events import Event
+from reverie.daemon.coordination.agents import AgentRegistry
+from reverie.daemon.coordination.events import Event, EventLog
+from reverie.daemon.coordination.sessions import SessionRegistry
 from reverie.daemon.dreaming.retention import EventRetentionJob
+from reverie.daemon.errors import AlreadyRunning, ConfigError, StoreError
 from reverie.daemon.handlers import build_methods
+from reverie.daemon.lifecycle.build import build_lifecycle
+from reverie.daemon.lifecycle.status import lifecycle_status
 from reverie.daemon.logs import setup_logging
-from reverie.daemon.rpc.instance import AlreadyRunning, BoundSocket, InstanceLock
+from reverie.daemon.memory.service import MemoryService
+from reverie.daemon.projects.registry import ProjectRegistry
+from reverie.daemon.rpc.instance import BoundSocket, InstanceLock
 from reverie.daemon.rpc.notify import inherited_listener, sd_notify
 from reverie.daemon.rpc.server import Server
 from reverie.daemon.scheduling import affinity
-from reverie.daemon.store.db import StoreError
-from reverie.protocol.paths import PathError, ensure_dirs, resolve
+from reverie.protocol.paths import PathError, Paths, ensure_dirs, resolve
 
 log = logging.getLogger("reverie.daemon")
 
@@ -70,9 +76,8 @@ def serve(*, detached: bool = False) -> int:
             return 1
         listener = inherited or bound.socket  # type: ignore[union-attr]
         try:
-            app = DaemonApp(paths, socket_path=str(listener.getsockname()))
-            app.socket_activated = inherited is not None
-            _add_lifecycle(app, config)
+            app = build_app(paths, config, SYSTEM_CLOCK, socket_path=str(listener.getsockname()),
+                            socket_activated=inherited is not None)
             anyio.run(run, app, listener, _announce(app))
         finally:
             # An inherited socket belongs to the service manager: never unlink it.
@@ -85,29 +90,44 @@ def serve(*, detached: bool = False) -> int:
         lock.release()
 
 
-def _add_lifecycle(app: DaemonApp, config: Config) -> None:
-    """Load and reconcile the persisted state before the first request can arrive."""
-    from reverie.daemon.lifecycle.build import build_lifecycle, lifecycle_status
+def build_app(
+    paths: Paths, config: Config, clock: Clock, *, socket_path: str,
+    socket_activated: bool = False,
+) -> DaemonApp:
+    """Build every subsystem, wire them together, and load the persisted state.
 
-    app.config = config
-    lifecycle = build_lifecycle(app.paths, config, projects=app.projects)
-    app.lifecycle = lifecycle
+    The one place that knows how the rooms connect: everything else receives
+    what it needs. One ``clock`` reaches every subsystem that reads time.
+    """
+    projects = ProjectRegistry(paths.projects_dir, paths.global_db, clock=clock)
+    # Coordination state lives in reverie.db beside the project index.
+    events = EventLog(projects.global_store, clock=clock)
+    events.retention_s = config.events.retention_s
+    sessions = SessionRegistry(events, clock=clock)
+    agents = AgentRegistry(events, sessions, clock=clock)
+    lifecycle = build_lifecycle(paths, config, clock, projects=projects)
+    memory = MemoryService(projects, sessions, config, clock)
+    app = DaemonApp(
+        paths=paths, config=config, clock=clock, projects=projects, events=events,
+        sessions=sessions, agents=agents, lifecycle=lifecycle, memory=memory,
+        methods=build_methods(), socket_path=socket_path, socket_activated=socket_activated,
+    )
     app.status_providers.append(lambda: lifecycle_status(lifecycle))
+    app.status_providers.append(lambda: {
+        "sessions_detached": sessions.detached_count,
+        "agents": agents.live_count,
+        "claims": agents.claim_count,
+        "first_turn_pending": sessions.first_turn_count,
+    })
     # Going to SLEEP lets go of every project database nobody is using
     # (closing checkpoints each WAL); dreams reopen what they need.
-    lifecycle.idle_hooks.append(app.projects.close_idle)
+    lifecycle.idle_hooks.append(projects.close_idle)
 
-    def mark_first_turn(record: Any, resumed: bool) -> None:
-        # A brand-new agent session owes its first tool call a briefing.
-        if not resumed:
-            lifecycle.store.mark_first_turn(record.id)
-
-    app.sessions.on_session_opened.append(mark_first_turn)
     lifecycle.event_sinks.append(
-        lambda kind, data: app.events.record_soon(Event(kind=kind, success=True, data=data))
+        lambda kind, data: events.record_soon(Event(kind=kind, success=True, data=data))
     )
-    app.events.retention_s = config.events.retention_s
-    lifecycle.runner.jobs.append(EventRetentionJob(app.events))
+    lifecycle.runner.jobs.append(EventRetentionJob(events))
+    return app
 
 
 def _announce(app: DaemonApp) -> Callable[[], None]:
@@ -130,8 +150,7 @@ async def run(
     on_listening: Callable[[], None],
 ) -> None:
     """Serve until a signal or ``daemon.shutdown``, then drain and run hooks."""
-    server = Server(app, build_methods(), app.config.server if app.config else None)
-    app.server = server
+    server = app.server
     try:
         await app.projects.start()
         await app.agents.load()
@@ -148,9 +167,8 @@ async def run(
         tg.start_soon(app.memory.run)
         tg.start_soon(_watch_signals, app)
         tg.start_soon(_stop_on_request, app, server)
-        if app.lifecycle is not None:
-            tg.start_soon(app.lifecycle.store.run_saver)
-            await tg.start(app.lifecycle.run)
+        tg.start_soon(app.lifecycle.store.run_saver)
+        await tg.start(app.lifecycle.run)
         await server.serve(sock, on_listening)
         await app.aclose()
         tg.cancel_scope.cancel()

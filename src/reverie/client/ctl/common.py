@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from reverie.client.connection import Connection, DaemonError, DaemonUnavailable, connect
+from reverie.client.connection import Connection, connect
+from reverie.client.errors import DaemonError, DaemonUnavailable
 from reverie.protocol import wire
 from reverie.protocol.paths import Paths, lock_holder, resolve
 from reverie.protocol.process import pid_alive

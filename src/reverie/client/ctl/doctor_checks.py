@@ -14,8 +14,9 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
-from reverie.client.ctl import service_units as units
+from reverie.client import service_units as units
 from reverie.client.ctl.common import INCOMPATIBLE, RUNNING, STALE_SOCKET, probe
 from reverie.protocol.paths import Paths, lock_holder
 from reverie.protocol.version import __version__
@@ -93,7 +94,8 @@ def check_service(paths: Paths) -> Iterator[Finding]:
     if not os.access(python, os.X_OK):
         yield Finding("service", FAIL, f"the service runs {python}, which no longer exists",
                       "daemonctl install-service (rewrites it for this installation)")
-    for unit in marker.get("units", []):  # type: ignore[union-attr]
+    # install-service writes "units" as a list of paths.
+    for unit in cast("list[object]", marker.get("units", [])):
         if not Path(str(unit)).exists():
             yield Finding("service", FAIL, f"{unit} is missing", "daemonctl install-service")
             return

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 
-from reverie.client.ctl import service_units as units
+from reverie.client import service_units as units
 from reverie.client.ctl.common import EXIT_FAILED, EXIT_OK, fail, probe
 from reverie.client.ctl.stop import DEFAULT_TIMEOUT_S, stop
 from reverie.protocol.paths import resolve
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("install-service", help="install and start Reverie as a user service")
     p.add_argument("--socket-activation", action="store_true",
                    help="systemd only: start the daemon on the first connection")

@@ -15,13 +15,13 @@ from collections import deque
 from pathlib import Path
 
 from reverie.client.ctl.common import EXIT_FAILED, EXIT_OK, fail
-from reverie.client.ctl.service_units import SYSTEMD_SERVICE, installed
+from reverie.client.service_units import SYSTEMD_SERVICE, installed
 from reverie.protocol.paths import resolve
 
 POLL_S = 0.25
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("logs", help="show the daemon's log")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     p.add_argument("-n", "--lines", type=int, default=50, metavar="N",

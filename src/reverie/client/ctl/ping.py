@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import time
 
-from reverie.client.connection import DaemonError, connect
+from reverie.client.connection import connect
 from reverie.client.ctl.common import EXIT_NOT_RUNNING, EXIT_OK, fail
+from reverie.client.errors import DaemonError
 from reverie.protocol.paths import resolve
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     return sub.add_parser("ping", help="check the daemon answers, and how fast")
 
 

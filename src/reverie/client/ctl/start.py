@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import argparse
 
-from reverie.client.connection import DaemonError, connect
+from reverie.client.connection import connect
 from reverie.client.ctl.common import EXIT_OK, fail, probe
+from reverie.client.errors import DaemonError
 from reverie.protocol.paths import PathError, resolve
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     return sub.add_parser("start", help="start the daemon in the background")
 
 

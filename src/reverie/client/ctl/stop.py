@@ -7,15 +7,16 @@ import contextlib
 import os
 import signal
 
-from reverie.client.connection import DaemonError, connect
+from reverie.client.connection import connect
 from reverie.client.ctl.common import EXIT_FAILED, EXIT_OK, fail, probe, wait_for_exit
+from reverie.client.errors import DaemonError
 from reverie.protocol.paths import Paths, resolve
 
 # The daemon drains in-flight requests for up to 10 s before it exits.
 DEFAULT_TIMEOUT_S = 15.0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("stop", help="stop the daemon gracefully")
     p.add_argument("--force", action="store_true", help="SIGKILL it if it has not exited in time")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds to wait")

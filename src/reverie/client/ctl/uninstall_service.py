@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from reverie.client.ctl import service_units as units
+from reverie.client import service_units as units
 from reverie.client.ctl.common import EXIT_OK, fail
 from reverie.protocol.paths import resolve
 
 
-def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = sub.add_parser("uninstall-service", help="stop and remove the user service")
     p.add_argument("--dry-run", action="store_true", help="print what would be done, do nothing")
     p.add_argument("--platform", choices=["linux", "darwin"], help=argparse.SUPPRESS)

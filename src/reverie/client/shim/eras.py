@@ -9,6 +9,7 @@ dispatch loop in ``server.py`` decides which era a request belongs to.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Final
 
 from reverie.client.shim.jsonrpc import INVALID_PARAMS, UNSUPPORTED_PROTOCOL_VERSION, RpcFailure
@@ -140,5 +141,10 @@ def tool_result(structured: Any, version: str, text: str) -> dict[str, Any]:
     return result
 
 
-def tool_error(message: str) -> dict[str, Any]:
-    return {"content": [{"type": "text", "text": message}], "isError": True}
+def tool_error(message: str, code: str | None = None, data: Any = None) -> dict[str, Any]:
+    """A failure the model reads: the message, then its code and data as compact JSON."""
+    content = [{"type": "text", "text": message}]
+    if code is not None or data is not None:
+        details = {"code": code, "data": data} if data is not None else {"code": code}
+        content.append({"type": "text", "text": json.dumps(details, separators=(",", ":"))})
+    return {"content": content, "isError": True}

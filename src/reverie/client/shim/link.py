@@ -45,12 +45,18 @@ class CallCancelled(Exception):
 class Outcome:
     """What a tool call produced: structured data, or a failure for the model to read."""
 
-    __slots__ = ("is_error", "message", "structured")
+    __slots__ = ("code", "data", "is_error", "message", "structured")
 
-    def __init__(self, structured: Any = None, is_error: bool = False, message: str = "") -> None:
+    def __init__(
+        self, structured: Any = None, is_error: bool = False, message: str = "",
+        code: str | None = None, data: Any = None,
+    ) -> None:
         self.structured = structured
         self.is_error = is_error
         self.message = message
+        # A failure's stable code and the facts it carries (a conflict's current version…).
+        self.code = code
+        self.data = data
 
 
 class Catalog:
@@ -153,10 +159,11 @@ class DaemonLink:
     def _connection(self) -> tuple[Connection, int]:
         """The live connection and its generation, connecting (and auto-starting) if needed."""
         with self._connect_lock:
-            conn = self._conn
-            if conn is not None and not conn.closed:
-                return conn, self._generation
-            from reverie.client.connection import DaemonError, connect
+            live = self._conn
+            if live is not None and not live.closed:
+                return live, self._generation
+            from reverie.client.connection import connect
+            from reverie.client.errors import DaemonError
             from reverie.protocol import wire
             from reverie.protocol.paths import PathError
 
@@ -206,7 +213,7 @@ class DaemonLink:
             cached = self._catalog
             if cached is not None:
                 return cached
-            from reverie.client.connection import ConnectionLost, DaemonError
+            from reverie.client.errors import ConnectionLost, DaemonError
 
             try:
                 value = conn.call("tools.list", timeout=max(deadline - time.monotonic(), 0.01))
@@ -235,7 +242,7 @@ class DaemonLink:
         from concurrent.futures import CancelledError
         from concurrent.futures import TimeoutError as FutureTimeout
 
-        from reverie.client.connection import ConnectionLost, DaemonError
+        from reverie.client.errors import ConnectionLost, DaemonError
         from reverie.protocol import wire
 
         deadline = time.monotonic() + self.timeout_s
@@ -290,7 +297,8 @@ class DaemonLink:
                         self._progress.pop((generation, wire_id), None)
             value = wire.decode_payload(raw)
             if isinstance(value, dict) and value.get("is_error"):
-                return Outcome(is_error=True, message=str(value.get("message") or "tool failed"))
+                return Outcome(is_error=True, message=str(value.get("message") or "tool failed"),
+                               code=value.get("code"), data=value.get("data"))
             structured = value.get("structured") if isinstance(value, dict) else None
             return Outcome(structured=structured if structured is not None else {})
 

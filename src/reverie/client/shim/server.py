@@ -296,7 +296,7 @@ class Shim:
         except LinkUnavailable as exc:
             return eras.tool_error(str(exc))
         if outcome.is_error:
-            return eras.tool_error(outcome.message)
+            return eras.tool_error(outcome.message, outcome.code, outcome.data)
         text = encode(outcome.structured)[:-1].decode()
         return eras.tool_result(outcome.structured, version, text)
 

@@ -23,13 +23,14 @@ reported to the claimant, and :meth:`AgentRegistry.claims_touching` lets
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import msgspec
 
+from reverie.daemon.clock import SYSTEM_CLOCK, Clock
 from reverie.daemon.coordination import claims as claim_rules
 from reverie.daemon.coordination import events as ev
 from reverie.daemon.coordination.events import Event, EventLog
@@ -46,8 +47,7 @@ from reverie.daemon.coordination.records import (
 )
 from reverie.daemon.coordination.sessions import SessionRecord, SessionRegistry
 from reverie.daemon.deadlines import Wakeup, run_on_deadlines
-from reverie.daemon.rpc.methods import RpcError
-from reverie.protocol import wire
+from reverie.daemon.errors import Conflict, InvalidInput, LeaseExpired, NotFound
 
 log = logging.getLogger("reverie.agents")
 
@@ -62,7 +62,7 @@ class AgentRegistry:
         events: EventLog,
         sessions: SessionRegistry,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
         lease_s: float = LEASE_S,
     ) -> None:
         self.events = events
@@ -85,7 +85,7 @@ class AgentRegistry:
         nobody could have renewed it, so it says nothing about the agent.
         """
         agents, claims = await self.events.store.read(read_live)
-        now = self._clock()
+        now = self._clock.time()
         for agent in agents:
             if agent.ended_at is None:
                 agent.lease_expires = max(agent.lease_expires, now + self.lease_s)
@@ -106,7 +106,7 @@ class AgentRegistry:
             await self._release(agent, None, reason="session ended")
             del self._agents[agent.key]
         if mine:
-            now = self._clock()
+            now = self._clock.time()
 
             def close(conn: sqlite3.Connection) -> None:
                 conn.execute("UPDATE agents SET ended_at = coalesce(ended_at, ?) "
@@ -143,17 +143,15 @@ class AgentRegistry:
                  else self.default_agent(session_id))
         if agent is None:
             which = f"agent {name!r}" if name else "an agent"
-            raise RpcError(wire.NOT_FOUND,
-                           f"this session has no {which}; start it first (agents.act with "
-                           "start=true and its name)")
-        if agent.ended_at is not None or agent.lease_expires <= self._clock():
-            raise RpcError(
-                wire.LEASE_EXPIRED,
+            raise NotFound(f"this session has no {which}; start it first (start=true and "
+                           "its name)", data={"agent": name or ""})
+        if agent.ended_at is not None or agent.lease_expires <= self._clock.time():
+            raise LeaseExpired(
                 f"agent {agent.name!r}'s lease expired after {self.lease_s / 60:g} min "
-                "without activity and its claims were released; start it again (agents.act "
-                f"with start=true, name={agent.name!r}) and re-claim what you still work on",
-                {"agent": agent.name, "session_id": session_id,
-                 "expired_at": agent.ended_at or agent.lease_expires},
+                "without activity and its claims were released; start it again (start=true, "
+                f"name={agent.name!r}) and re-claim what you still work on",
+                data={"agent": agent.name, "session_id": session_id,
+                      "expired_at": agent.ended_at or agent.lease_expires},
             )
         return agent
 
@@ -162,7 +160,7 @@ class AgentRegistry:
         self.sessions.touch(session_id)
         agents = ([self._agents.get((session_id, name))] if name is not None
                   else self.agents_of(session_id))
-        now = self._clock()
+        now = self._clock.time()
         for agent in agents:
             if agent is not None and agent.ended_at is None and agent.lease_expires > now:
                 agent.last_active, agent.lease_expires = now, now + self.lease_s
@@ -174,8 +172,8 @@ class AgentRegistry:
         """Start (or restart after a lapsed lease) an agent, or rename one."""
         check_name(name)
         if self.sessions.get(session_id) is None:
-            raise RpcError(wire.NOT_FOUND, f"session {session_id} has ended; reconnect")
-        now = self._clock()
+            raise NotFound(f"session {session_id} has ended; reconnect")
+        now = self._clock.time()
         if rename_from is not None and rename_from != name:
             return await self._rename(session_id, rename_from, name, now)
         agent = self._agents.get((session_id, name))
@@ -200,8 +198,8 @@ class AgentRegistry:
     async def _rename(self, session_id: str, old: str, new: str, now: float) -> Agent:
         agent = self.resolve(session_id, old)
         if (session_id, new) in self._agents:
-            raise RpcError(wire.CONFLICT, f"this session already has an agent named {new!r}",
-                           {"agent": new})
+            raise Conflict(f"this session already has an agent named {new!r}",
+                           data={"agent": new})
         del self._agents[agent.key]
         agent.name, agent.last_active, agent.lease_expires = new, now, now + self.lease_s
         self._agents[agent.key] = agent
@@ -237,17 +235,15 @@ class AgentRegistry:
                 from_project=agent.project_id, to_project=project_id,
                 expected_version=expected_version, actual_version=agent.project_version,
                 success=False, error="version conflict", data={"by": by}))
-            raise RpcError(
-                wire.CONFLICT,
-                f"agent {agent.name!r}'s project is at version {current.version} "
+            raise Conflict(f"agent {agent.name!r}'s project is at version {current.version} "
                 f"({current.project_id or 'none'}, set by {current.set_by or 'nobody'}), not "
                 f"{expected_version}; read it again and retry with expected_version="
                 f"{current.version} if you still mean to change it",
-                msgspec.to_builtins(current),
+                data=msgspec.to_builtins(current),
             )
         before = (agent.project_id, agent.project_version, agent.project_set_by,
                   agent.project_set_at)
-        now = self._clock()
+        now = self._clock.time()
         old_project = agent.project_id
         agent.project_id, agent.project_version = project_id, agent.project_version + 1
         agent.project_set_by, agent.project_set_at = by, now
@@ -276,20 +272,16 @@ class AgentRegistry:
         """Add claims; returns them and every overlap with other live agents' claims."""
         agent = self.resolve(session_id, name)
         wanted: list[tuple[ClaimKind, str]] = []
-        try:
-            wanted += [("path", claim_rules.normalise_path(p)) for p in paths]
-        except claim_rules.ClaimPathError as exc:
-            raise RpcError(wire.INVALID_PARAMS, str(exc)) from None
+        wanted += [("path", claim_rules.normalise_path(p)) for p in paths]
         if task is not None and claim_rules.normalise_task(task):
             wanted.append(("task", task.strip()))
         held = {(c.kind, c.target): c for c in self.claims_of(agent)
                 if c.project_id == project_id}
         new = [(k, t) for k, t in dict.fromkeys(wanted) if (k, t) not in held]
         if len(held) + len(new) > MAX_CLAIMS_PER_AGENT:
-            raise RpcError(wire.INVALID_PARAMS,
-                           f"an agent may hold at most {MAX_CLAIMS_PER_AGENT} claims; "
+            raise InvalidInput(f"an agent may hold at most {MAX_CLAIMS_PER_AGENT} claims; "
                            "release some or claim a directory instead of its files")
-        now = self._clock()
+        now = self._clock.time()
         agent.last_active, agent.lease_expires = now, now + self.lease_s
         snapshot = msgspec.structs.replace(agent)
 
@@ -355,7 +347,7 @@ class AgentRegistry:
     def is_live(self, session_id: str, name: str) -> bool:
         agent = self._agents.get((session_id, name))
         return (agent is not None and agent.ended_at is None
-                and agent.lease_expires > self._clock())
+                and agent.lease_expires > self._clock.time())
 
     def overlaps_of(self, mine: Claim) -> list[Overlap]:
         """Claims of other live agents in the same project that collide with ``mine``."""
@@ -396,7 +388,7 @@ class AgentRegistry:
 
     async def expire_due(self) -> list[Agent]:
         """Lapse every lease past its deadline: record it and release the claims."""
-        now = self._clock()
+        now = self._clock.time()
         lapsed = [a for a in self._agents.values()
                   if a.ended_at is None and a.lease_expires <= now]
         for agent in lapsed:
@@ -406,14 +398,14 @@ class AgentRegistry:
             await self.events.write([Event(
                 kind=ev.LEASE_EXPIRED, session_id=agent.session_id, agent=agent.name,
                 success=True, data={"last_active": agent.last_active})],
-                lambda c, a=snapshot: save_agent(c, a))
+                functools.partial(save_agent, a=snapshot))
             log.info("lease of agent %s (session %s) expired", agent.name, agent.session_id)
         return lapsed
 
     async def run(self) -> None:
         """Expire leases as their deadlines pass; sleeps between deadlines."""
         await run_on_deadlines(
-            self._clock, self._changed, self.next_deadline, self.expire_due, "expiring leases"
+            self._clock.time, self._changed, self.next_deadline, self.expire_due, "expiring leases"
         )
 
     async def flush(self) -> None:

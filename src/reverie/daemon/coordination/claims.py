@@ -18,21 +18,19 @@ import posixpath
 from fnmatch import fnmatchcase
 from functools import lru_cache
 
+from reverie.daemon.errors import InvalidInput
+
 _WILD = frozenset("*?[")
 
 
-class ClaimPathError(ValueError):
-    """A path claim that cannot be compared with others (absolute, escaping, empty)."""
-
-
 def normalise_path(pattern: str) -> str:
-    """Canonical form of a relative path glob; raises :class:`ClaimPathError`."""
+    """Canonical form of a relative path glob; raises :class:`InvalidInput`."""
     text = pattern.strip().replace("\\", "/")
     if not text or text.startswith("/"):
-        raise ClaimPathError(f"claim path {pattern!r} must be relative to the project root")
+        raise InvalidInput(f"claim path {pattern!r} must be relative to the project root")
     norm = posixpath.normpath(text)
     if norm == ".." or norm.startswith("../"):
-        raise ClaimPathError(f"claim path {pattern!r} leaves the project")
+        raise InvalidInput(f"claim path {pattern!r} leaves the project")
     return "**" if norm == "." else norm
 
 

@@ -13,16 +13,17 @@ dream runner calls.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import sqlite3
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import anyio
 import msgspec
 
+from reverie.daemon.clock import SYSTEM_CLOCK, Clock
 from reverie.daemon.store.store import Store
 
 T = TypeVar("T")
@@ -145,7 +146,7 @@ class EventLog:
         self,
         store: Store,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
         retention_s: float = DEFAULT_RETENTION_S,
     ) -> None:
         self.store = store
@@ -160,7 +161,7 @@ class EventLog:
         self, events: Sequence[Event], change: Callable[[sqlite3.Connection], T] | None = None
     ) -> T | None:
         """Commit ``change`` and ``events`` in one transaction; return what ``change`` did."""
-        now = self._clock()
+        now = self._clock.time()
 
         def job(conn: sqlite3.Connection) -> T | None:
             result = change(conn) if change is not None else None
@@ -199,7 +200,7 @@ class EventLog:
     async def list(self, f: EventFilter) -> list[Event]:
         return await self.store.read(lambda conn: select_events(conn, f))
 
-    async def wait(self, f: EventFilter, timeout_s: float) -> list[Event]:
+    async def wait(self, f: EventFilter, timeout_s: float) -> builtins.list[Event]:
         """Events matching ``f`` after ``f.after_id``, waiting up to ``timeout_s`` for one."""
         with anyio.move_on_after(min(max(timeout_s, 0.0), MAX_WAIT_S)):
             while True:
@@ -217,7 +218,7 @@ class EventLog:
 
     async def prune(self, older_than_s: float | None = None) -> int:
         """Delete events older than the retention; returns how many went."""
-        cutoff = self._clock() - (self.retention_s if older_than_s is None else older_than_s)
+        cutoff = self._clock.time() - (self.retention_s if older_than_s is None else older_than_s)
 
         def delete(conn: sqlite3.Connection) -> int:
             return conn.execute("DELETE FROM events WHERE ts < ?", (cutoff,)).rowcount

@@ -22,10 +22,9 @@ import anyio
 import msgspec
 
 from reverie.daemon.coordination.records import Claim, Overlap, ProjectRecord
-from reverie.daemon.projects.identity import ID_PATTERN, ProjectError
-from reverie.daemon.rpc.methods import RpcError
+from reverie.daemon.errors import InvalidInput, ProjectError, ReverieError
+from reverie.daemon.projects.identity import ID_PATTERN
 from reverie.daemon.store import global_db
-from reverie.daemon.tools.catalog import ToolParams
 from reverie.protocol import wire
 
 if TYPE_CHECKING:
@@ -37,13 +36,13 @@ NOTICE_OVERLAP = "claims.overlap"
 NOTICE_TIMEOUT_S = 1.0
 
 
-class AgentParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
+class AgentParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Start/rename an agent, set its project, and add or release claims.
 
-    ``project`` (inherited) is an absolute path inside the project, or a
-    project id.
+    ``project`` is an absolute path inside the project, or a project id.
     """
 
+    project: str = ""
     name: str | None = None
     start: bool = False
     rename_to: str | None = None
@@ -65,9 +64,10 @@ class AgentResult(msgspec.Struct, kw_only=True):
     released: list[Claim] = []
 
 
-class AgentsListParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
+class AgentsListParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Active agents and their claims in a project (default: the caller's), or all."""
 
+    project: str = ""
     all: bool = False
 
 
@@ -78,8 +78,7 @@ class AgentsListResult(msgspec.Struct, kw_only=True):
 
 def _require_session(app: DaemonApp, session_id: str | None) -> str:
     if session_id is None or app.sessions.get(session_id) is None:
-        raise RpcError(wire.INVALID_PARAMS,
-                       "this connection has no session (daemonctl connections are not "
+        raise InvalidInput("this connection has no session (daemonctl connections are not "
                        "sessions); connect as a client with a session")
     return session_id
 
@@ -87,15 +86,11 @@ def _require_session(app: DaemonApp, session_id: str | None) -> str:
 async def resolve_project_id(app: DaemonApp, text: str) -> str:
     """A project id from an absolute path inside the project, or an id as given."""
     if os.path.isabs(text):
-        try:
-            identity = await app.projects.resolve(text)
-        except ProjectError as exc:
-            raise RpcError(exc.code, exc.message) from None
+        identity = await app.projects.resolve(text)
         app.agents.roots[identity.id] = identity.root
         return identity.id
     if not _ID_RE.match(text):
-        raise RpcError(wire.INVALID_PARAMS,
-                       f"project {text!r} is neither an absolute path nor a project id; "
+        raise InvalidInput(f"project {text!r} is neither an absolute path nor a project id; "
                        "see `daemonctl projects` for ids")
     return text
 
@@ -108,14 +103,33 @@ async def session_project(app: DaemonApp, session_id: str) -> str | None:
     if rec.project_id is None:
         for candidate in (rec.project_hint, rec.cwd):
             if candidate:
-                with contextlib.suppress(RpcError):
+                with contextlib.suppress(ReverieError):
                     await app.sessions.set_project(
                         session_id, await resolve_project_id(app, candidate))
                     break
     return rec.project_id
 
 
-async def _project_root(app: DaemonApp, project_id: str) -> str | None:
+def known_project(app: DaemonApp, session_id: str) -> str | None:
+    """The session's current project as far as it is resolved, without resolving more.
+
+    The one rule, applied by memory tools and coordination alike: the
+    session's agent's project when one is set, else the project of the
+    session's own hint (the Hello's ``project``, else its cwd).
+    """
+    agent = app.agents.default_agent(session_id)
+    if agent is not None and agent.project_id is not None:
+        return agent.project_id
+    rec = app.sessions.get(session_id)
+    return rec.project_id if rec is not None else None
+
+
+async def current_project(app: DaemonApp, session_id: str) -> str | None:
+    """:func:`known_project`, resolving the session's hint on first need."""
+    return known_project(app, session_id) or await session_project(app, session_id)
+
+
+async def project_root(app: DaemonApp, project_id: str) -> str | None:
     root = app.agents.roots.get(project_id)
     if root is None:
         row = await app.projects.global_store.read(
@@ -130,11 +144,10 @@ async def _relative_claims(app: DaemonApp, project_id: str, paths: list[str]) ->
         if not os.path.isabs(p):
             out.append(p)
             continue
-        root = await _project_root(app, project_id)
+        root = await project_root(app, project_id)
         real = os.path.realpath(p)
         if root is None or os.path.commonpath([root, real]) != root:
-            raise RpcError(wire.INVALID_PARAMS,
-                           f"claim path {p} is not inside project {project_id}"
+            raise InvalidInput(f"claim path {p} is not inside project {project_id}"
                            f"{f' ({root})' if root else ''}; give paths relative to the "
                            "project root")
         out.append(os.path.relpath(real, root))
@@ -151,15 +164,15 @@ async def agent_act(app: DaemonApp, session_id: str | None, p: AgentParams) -> A
             default = agents.default_agent(sid)
             target = default.name if default else None
         if target is None:
-            raise RpcError(wire.INVALID_PARAMS, "name the agent to start")
+            raise InvalidInput("name the agent to start")
         agent = await agents.start(sid, target, rename_from=name if p.rename_to else None)
         name = agent.name
     agent = agents.resolve(sid, name)
     agents.touch(sid, agent.name)
+    project_id: str | None
     if p.project:
         if p.expected_version is None:
-            raise RpcError(wire.INVALID_PARAMS,
-                           "setting the project needs expected_version: the version you last "
+            raise InvalidInput("setting the project needs expected_version: the version you last "
                            f"saw (now {agent.project_version} for {agent.name!r})")
         project_id = await resolve_project_id(app, p.project)
         await agents.set_project(sid, agent.name, project_id, p.expected_version)
@@ -171,8 +184,9 @@ async def agent_act(app: DaemonApp, session_id: str | None, p: AgentParams) -> A
     if p.claim_paths or p.claim_task:
         project_id = agent.project_id or await session_project(app, sid)
         if project_id is None:
-            raise RpcError(wire.AMBIGUOUS_PROJECT,
-                           "claims need a project: set one first (project=<path>, "
+            raise ProjectError(
+                wire.AMBIGUOUS_PROJECT,
+                "claims need a project: set one first (project=<path>, "
                            "expected_version=0)")
         paths = await _relative_claims(app, project_id, p.claim_paths)
         claims, overlaps = await agents.claim(sid, agent.name, project_id, paths=paths,

@@ -13,8 +13,7 @@ from typing import Literal
 import msgspec
 
 from reverie.daemon.coordination.sessions import SessionRecord
-from reverie.daemon.rpc.methods import RpcError
-from reverie.protocol import wire
+from reverie.daemon.errors import InvalidInput
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:/+-]{0,79}$")
 
@@ -91,8 +90,7 @@ def default_agent_name(rec: SessionRecord) -> str:
 
 def check_name(name: str) -> str:
     if not NAME_RE.match(name):
-        raise RpcError(wire.INVALID_PARAMS,
-                       f"agent name {name!r} is not valid: use 1-80 letters, digits and "
+        raise InvalidInput(f"agent name {name!r} is not valid: use 1-80 letters, digits and "
                        "._@:/+- starting with a letter or digit")
     return name
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import inspect
 import logging
 import sqlite3
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 import msgspec
 import psutil
 
+from reverie.daemon.clock import SYSTEM_CLOCK, Clock
 from reverie.daemon.coordination import events as ev
 from reverie.daemon.coordination.events import Event, EventLog
 from reverie.daemon.deadlines import Wakeup, run_on_deadlines
@@ -55,13 +55,15 @@ class ProjectGuard(msgspec.Struct, kw_only=True):
 
 
 class GuardState(msgspec.Struct, kw_only=True):
-    """What this session has been shown; the guard and briefing read it."""
+    """What this session has been shown: the guard's one home.
 
-    briefed: bool = False
-    briefed_at: float | None = None
-    # file → when context_check last covered it
-    context_checks: dict[str, float] = {}
-    # The memory guard's marks, per project id.
+    ``first_turn_at`` is set when a new session opens: its first memory call
+    carries the full briefing and clears it. ``projects`` holds the marks per
+    project id. Records written before the marks moved here carry
+    ``briefed`` and ``context_checks`` at the top; they are ignored when decoded.
+    """
+
+    first_turn_at: float | None = None
     projects: dict[str, ProjectGuard] = {}
 
 
@@ -155,7 +157,7 @@ class SessionRegistry:
         self,
         events: EventLog,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
         alive: Callable[[int, float | None], bool] = process_alive,
         grace_s: float = GRACE_S,
         idle_s: float = IDLE_S,
@@ -174,6 +176,11 @@ class SessionRegistry:
         self.on_session_ended: list[SessionCallback] = []
 
     @property
+    def first_turn_count(self) -> int:
+        """Live sessions whose first-turn briefing is still owed."""
+        return sum(1 for live in self._live.values() if live.record.guard.first_turn_at)
+
+    @property
     def store(self) -> Any:
         return self.events.store
 
@@ -184,7 +191,7 @@ class SessionRegistry:
         those whose process is gone end at the first deadline run.
         """
         records = await self.store.read(lambda c: _load_rows(c, "ended_at IS NULL"))
-        now = self._clock()
+        now = self._clock.time()
         for rec in records:
             live = _Live(rec, None)
             live.detached_at = now
@@ -207,7 +214,7 @@ class SessionRegistry:
         project_hint: str | None,
     ) -> SessionRecord:
         """Resume the requested session if it is still live, else start a new one."""
-        now = self._clock()
+        now = self._clock.time()
         live = self._live.get(requested_id) if requested_id else None
         info = client_info or {}
         if live is not None:
@@ -227,6 +234,7 @@ class SessionRegistry:
                 id=uuid.uuid4().hex, client=client, client_name=info.get("name"),
                 client_version=info.get("version"), pid=pid, pid_started=process_started(pid),
                 cwd=cwd, project_hint=project_hint, started_at=now, last_seen=now,
+                guard=GuardState(first_turn_at=now),  # a new session owes its first call a briefing
             )
             data = {"client": client, "client_name": rec.client_name, "pid": pid, "cwd": cwd}
             if requested_id:
@@ -246,7 +254,7 @@ class SessionRegistry:
         live = self._live.get(session_id)
         if live is None or live.conn is not conn:
             return  # ended, or already taken over by a newer connection
-        now = self._clock()
+        now = self._clock.time()
         live.conn, live.detached_at = None, now
         live.pid_checks = [now + d for d in self.pid_rechecks_s]
         rec = live.record
@@ -265,7 +273,7 @@ class SessionRegistry:
             await _run_callbacks(self.on_session_ended, rec)
         except Exception:
             log.exception("a session-ended callback failed for %s", session_id)
-        rec.ended_at, rec.end_reason = self._clock(), reason
+        rec.ended_at, rec.end_reason = self._clock.time(), reason
         await self.events.write(
             [Event(kind=ev.SESSION_ENDED, session_id=rec.id, success=True,
                    data={"reason": reason})],
@@ -306,7 +314,7 @@ class SessionRegistry:
         """Activity by the session: pushes back its idle deadline (saved lazily)."""
         rec = self.get(session_id)
         if rec is not None:
-            rec.last_seen = self._clock()
+            rec.last_seen = self._clock.time()
 
     async def set_project(self, session_id: str, project_id: str) -> None:
         rec = self.get(session_id)
@@ -327,19 +335,30 @@ class SessionRegistry:
         rec = self.get(session_id)
         return rec.guard if rec is not None else None
 
+    def consume_first_turn(self, session_id: str, ttl_s: float) -> bool:
+        """True once per new session, if its first memory call comes within ``ttl_s``.
+
+        The caller saves the record (with the briefing mark it sets next).
+        """
+        rec = self.get(session_id)
+        if rec is None or rec.guard.first_turn_at is None:
+            return False
+        at, rec.guard.first_turn_at = rec.guard.first_turn_at, None
+        return self._clock.time() - at < ttl_s
+
     async def update_guard(
-        self, session_id: str, *, briefed: bool | None = None,
+        self, session_id: str, project_id: str, *, briefed: bool | None = None,
         context_checked: Iterable[str] = (),
-    ) -> GuardState:
-        """Record a briefing or a context_check; saved before returning."""
+    ) -> ProjectGuard:
+        """Record a briefing or a context_check on ``project_id``; saved before returning."""
         rec = self.get(session_id)
         if rec is None:
             raise KeyError(session_id)
-        now = self._clock()
+        now = self._clock.time()
+        marks = rec.guard.projects.setdefault(project_id, ProjectGuard())
         if briefed is not None:
-            rec.guard.briefed = briefed
-            rec.guard.briefed_at = now if briefed else None
-        checks = rec.guard.context_checks
+            marks.briefed_at = now if briefed else None
+        checks = marks.checks
         for path in context_checked:
             checks.pop(path, None)
             checks[path] = now
@@ -347,7 +366,7 @@ class SessionRegistry:
             del checks[next(iter(checks))]  # oldest first: insertion order
         rec.last_seen = now
         await self.store.write(lambda c: _save(c, rec))
-        return rec.guard
+        return marks
 
     # Deadlines
 
@@ -364,7 +383,7 @@ class SessionRegistry:
 
     async def run_due(self) -> list[str]:
         """End every session whose deadline passed; returns their ids."""
-        now = self._clock()
+        now = self._clock.time()
         ended: list[str] = []
         for sid, live in list(self._live.items()):
             rec = live.record
@@ -386,7 +405,7 @@ class SessionRegistry:
     async def run(self) -> None:
         """End sessions as their deadlines pass; sleeps between deadlines."""
         await run_on_deadlines(
-            self._clock, self._changed, self.next_deadline, self.run_due, "ending due sessions"
+            self._clock.time, self._changed, self.next_deadline, self.run_due, "ending due sessions"
         )
 
     async def flush(self) -> None:

@@ -121,16 +121,3 @@ def job(
             store.offer_digest(ctx.id, digest)
 
     return run
-
-
-async def surface(store: StateStore, ctx: ProjectContext) -> dict[str, Any] | None:
-    """The pending digest if its gate allows now; consumed and marked shown."""
-    digest = store.take_digest(ctx.id)
-    if digest is None:
-        return None
-    digest_id = digest.get("digest_id") if isinstance(digest, dict) else None
-    if digest_id is not None:
-        shown = store.clock.time()
-        await ctx.write(lambda conn: conn.execute(
-            "UPDATE digests SET shown_at = ? WHERE id = ?", (shown, digest_id)))
-    return digest  # type: ignore[no-any-return]

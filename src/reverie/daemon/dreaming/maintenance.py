@@ -27,8 +27,6 @@ class MaintenanceJob:
         self.store = store
         self.sources: list[CheckpointSource] = []
         self._known_steps = known_steps
-        # Ids of first-turn entries that expired, for whoever records events.
-        self.on_first_turn_dropped: list[Callable[[list[str]], None]] = []
 
     def plan(self) -> list[Step]:
         steps = []
@@ -39,13 +37,9 @@ class MaintenanceJob:
         return steps
 
     def _compact_state(self) -> None:
-        """Drop what no longer means anything: expired first turns, stale counters."""
+        """Drop what no longer means anything: stale counters and digest gates."""
         store = self.store
         state = store.state
-        dropped = store.prune_first_turn()
-        if dropped:
-            for hook in self.on_first_turn_dropped:
-                hook(dropped)
         known = self._known_steps()
         for key in [k for k in state.step_failures if k not in known]:
             del state.step_failures[key]

@@ -1,7 +1,7 @@
 """``digest.take``: show a project's pending digest, if its 18 h gate allows.
 
-The briefing is the digest's usual reader; this method gives it (and
-operators) one way to surface it, consuming it as it is shown.
+The briefing is the digest's usual reader; this method shows it the same
+way (``briefing.show_digest``), consuming it and stamping it shown.
 """
 
 from __future__ import annotations
@@ -10,11 +10,8 @@ from typing import Any
 
 import msgspec
 
-from reverie.daemon.dreaming.digest import surface
-from reverie.daemon.projects.identity import ProjectError
-from reverie.daemon.rpc.methods import CallContext, MethodTable, RpcError
-from reverie.daemon.store.db import StoreError
-from reverie.protocol import wire
+from reverie.daemon.memory.briefing import show_digest
+from reverie.daemon.rpc.methods import CallContext, MethodTable
 
 table = MethodTable()
 
@@ -26,14 +23,7 @@ class TakeParams(msgspec.Struct, forbid_unknown_fields=True):
 
 @table.method("digest.take", params=TakeParams)
 async def take(ctx: CallContext, params: TakeParams) -> dict[str, Any]:
-    lc = getattr(ctx.app, "lifecycle", None)
-    if lc is None:
-        raise RpcError(wire.UNAVAILABLE, "this daemon runs without a lifecycle")
-    try:
-        async with ctx.app.projects.hold(params.project) as project:
-            digest = await surface(lc.store, project)
-            return {"project": project.id, "digest": digest}
-    except ProjectError as exc:
-        raise RpcError(exc.code, exc.message) from None
-    except StoreError as exc:
-        raise RpcError(wire.UNAVAILABLE, str(exc)) from None
+    lc = ctx.app.lifecycle
+    async with ctx.app.projects.hold(params.project) as project:
+        digest = await show_digest(lc.store, project, lc.clock.time())
+        return {"project": project.id, "digest": digest}

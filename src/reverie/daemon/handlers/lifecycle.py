@@ -11,10 +11,10 @@ from typing import Any
 
 import msgspec
 
-from reverie.daemon.lifecycle.build import lifecycle_status
-from reverie.daemon.lifecycle.machine import DREAMING, SLEEP, TRANSITIONING, Lifecycle
-from reverie.daemon.rpc.methods import CallContext, MethodTable, RpcError
-from reverie.protocol import wire
+from reverie.daemon.errors import Conflict
+from reverie.daemon.lifecycle.machine import DREAMING, SLEEP, TRANSITIONING
+from reverie.daemon.lifecycle.status import lifecycle_status
+from reverie.daemon.rpc.methods import CallContext, MethodTable
 
 table = MethodTable()
 
@@ -26,41 +26,37 @@ class WaitParams(msgspec.Struct, forbid_unknown_fields=True):
     wait: bool = True
 
 
-def _lifecycle(ctx: CallContext) -> Lifecycle:
-    lc = getattr(ctx.app, "lifecycle", None)
-    if lc is None:
-        raise RpcError(wire.UNAVAILABLE, "this daemon runs without a lifecycle")
-    return lc
+def _status(ctx: CallContext) -> dict[str, Any]:
+    # first_turn_pending moved to the session records; the field stays here too.
+    return {**lifecycle_status(ctx.app.lifecycle),
+            "first_turn_pending": ctx.app.sessions.first_turn_count}
 
 
 @table.method("lifecycle.status", wakes=False)
 async def status(ctx: CallContext, params: None) -> dict[str, Any]:
-    return lifecycle_status(_lifecycle(ctx))
+    return _status(ctx)
 
 
 @table.method("lifecycle.wake")
 async def wake(ctx: CallContext, params: None) -> dict[str, Any]:
     # The dispatcher's note_activity() already woke the machine.
-    return lifecycle_status(_lifecycle(ctx))
+    return _status(ctx)
 
 
 @table.method("lifecycle.sleep", params=WaitParams, wakes=False)
 async def sleep(ctx: CallContext, params: WaitParams) -> dict[str, Any]:
-    lc = _lifecycle(ctx)
+    lc = ctx.app.lifecycle
     lc.request_sleep()
     if params.wait:
         await lc.wait_until(lambda: lc.state in (SLEEP, DREAMING), WAIT_S)
-    return lifecycle_status(lc)
+    return _status(ctx)
 
 
 @table.method("lifecycle.dream", params=WaitParams, wakes=False)
 async def dream(ctx: CallContext, params: WaitParams) -> dict[str, Any]:
-    lc = _lifecycle(ctx)
+    lc = ctx.app.lifecycle
     if lc.state != DREAMING and lc.dream_active:
-        raise RpcError(
-            wire.CONFLICT,
-            "the previous dream is still finishing its current step; retry in a moment",
-        )
+        raise Conflict("the previous dream is still finishing its current step; retry in a moment")
     before = lc.dreams_started
     lc.request_dream()
     if params.wait:
@@ -69,4 +65,4 @@ async def dream(ctx: CallContext, params: WaitParams) -> dict[str, Any]:
             or (not lc.dream_requested and lc.state != TRANSITIONING),
             WAIT_S,
         )
-    return lifecycle_status(lc)
+    return _status(ctx)

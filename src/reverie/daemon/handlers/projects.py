@@ -12,19 +12,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import msgspec
 
-from reverie.daemon.projects.identity import ProjectError
+from reverie.daemon.errors import NotFound, StoreError
 from reverie.daemon.projects.registry import ProjectContext, ProjectRegistry
-from reverie.daemon.rpc.methods import CallContext, MethodTable, RpcError
+from reverie.daemon.rpc.methods import CallContext, MethodTable
 from reverie.daemon.store import global_db
-from reverie.daemon.store.db import StoreError
-from reverie.protocol import wire
 
 table = MethodTable()
 
@@ -36,22 +33,6 @@ class OpenParams(msgspec.Struct, forbid_unknown_fields=True):
 class EvictParams(msgspec.Struct, forbid_unknown_fields=True):
     # ``None`` evicts every idle project.
     id: str | None = None
-
-
-def _project_error(exc: ProjectError | StoreError) -> RpcError:
-    if isinstance(exc, ProjectError):
-        return RpcError(exc.code, exc.message)
-    return RpcError(wire.UNAVAILABLE, str(exc))
-
-
-@contextlib.asynccontextmanager
-async def held_project(registry: ProjectRegistry, path: str) -> AsyncIterator[ProjectContext]:
-    """``registry.hold(path)`` with resolution and store failures as wire errors."""
-    try:
-        async with registry.hold(path) as project:
-            yield project
-    except (ProjectError, StoreError) as exc:
-        raise _project_error(exc) from None
 
 
 def _describe(ctx: ProjectContext) -> dict[str, Any]:
@@ -67,7 +48,7 @@ def _describe(ctx: ProjectContext) -> dict[str, Any]:
 
 @table.method("projects.open", params=OpenParams)
 async def open_project(ctx: CallContext, params: OpenParams) -> dict[str, Any]:
-    async with held_project(ctx.app.projects, params.path) as project:
+    async with ctx.app.projects.hold(params.path) as project:
         return _describe(project)
 
 
@@ -104,11 +85,11 @@ async def list_projects(ctx: CallContext, params: None) -> list[dict[str, Any]]:
     registry: ProjectRegistry = ctx.app.projects
     known = await registry.global_store.read(global_db.list_projects)
     by_id = {row["id"]: row for row in known}
-    for open_ctx in registry.open_contexts():
-        by_id.setdefault(open_ctx.id, {
-            "id": open_ctx.id, "root": open_ctx.root, "name": open_ctx.name,
-            "storage": open_ctx.identity.config.storage, "db_path": str(open_ctx.db_path),
-            "first_seen": open_ctx.opened_at_wall, "last_seen": open_ctx.opened_at_wall,
+    for live in registry.open_contexts():
+        by_id.setdefault(live.id, {
+            "id": live.id, "root": live.root, "name": live.name,
+            "storage": live.identity.config.storage, "db_path": str(live.db_path),
+            "first_seen": live.opened_at_wall, "last_seen": live.opened_at_wall,
             "last_active": None,
         })
     out = []
@@ -151,7 +132,7 @@ async def evict(ctx: CallContext, params: EvictParams) -> dict[str, Any]:
         known = await registry.global_store.read(
             lambda conn: global_db.get_project(conn, params.id or ""))
         if known is None:
-            raise RpcError(wire.NOT_FOUND, f"no project with id {params.id!r}; "
+            raise NotFound(f"no project with id {params.id!r}; "
                            "see `daemonctl projects` for the known ids")
         return {"evicted": [], "busy": []}
     if await registry.evict(params.id):

@@ -3,12 +3,14 @@
 Two kinds of failure leave ``tools.call``, and shims must keep them apart:
 
 - protocol errors, as wire ``Error`` frames: ``not_found`` (no such tool)
-  and ``invalid_params`` (arguments that do not match the tool's
-  ``inputSchema``; the message names the field). A shim answers these with
-  JSON-RPC -32602: the call was wrong, nothing ran.
-- execution failures, as a normal ``Result`` whose value has
-  ``is_error: true`` and a ``message`` for the model. The tool ran and could
-  not do what was asked; a shim turns this into an ``isError: true`` result.
+  and ``invalid_params`` (the ``tools.call`` params themselves are not a
+  call). A shim answers these with JSON-RPC -32602: nothing ran.
+- everything else the model did or met, as a normal ``Result`` whose value
+  has ``is_error: true``, a ``message``, the error's ``code`` and ``data``:
+  arguments that do not match the tool's ``inputSchema`` (the message names
+  the field), and every domain error the tool raised. Only results reach the
+  model, which can then correct its call (MCP SEP-1303). This module is the
+  one place a domain error becomes a tool result.
 
 Any other wire error (``unavailable`` while draining, ``internal``) is the
 daemon's problem, not the model's; shims report it as ``isError`` too.
@@ -22,8 +24,9 @@ from typing import Any
 
 import msgspec
 
-from reverie.daemon.rpc.methods import CallContext, MethodTable, RpcError
-from reverie.daemon.tools.catalog import Catalog, ToolContext, ToolFailure, build_catalog
+from reverie.daemon.errors import GuardRefused, InvalidInput, NotFound, ReverieError
+from reverie.daemon.rpc.methods import CallContext, MethodTable
+from reverie.daemon.tools.catalog import Catalog, ToolContext, build_catalog
 from reverie.protocol import wire
 
 log = logging.getLogger("reverie.tools")
@@ -44,13 +47,27 @@ class CallParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class CallOutcome(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """``structured`` on success; ``is_error`` and ``message`` on an execution failure."""
+    """``structured`` on success; ``is_error``, ``message``, ``code`` and ``data`` on failure.
+
+    ``violation`` and ``remedy`` repeat a guard refusal's data for older shims.
+    """
 
     structured: Any = None
     is_error: bool = False
     message: str | None = None
+    code: str | None = None
+    data: Any = None
     violation: str | None = None
     remedy: str | None = None
+
+
+def failure(exc: ReverieError) -> CallOutcome:
+    """A domain error as the tool result the model reads."""
+    guard = exc if isinstance(exc, GuardRefused) else None
+    return CallOutcome(
+        is_error=True, message=exc.message, code=exc.code, data=exc.data,
+        violation=guard.violation if guard else None, remedy=guard.remedy if guard else None,
+    )
 
 
 @table.method("tools.list", inline=True, wakes=False)
@@ -65,32 +82,24 @@ async def call_tool(ctx: CallContext, params: CallParams) -> CallOutcome:
     tool = cat.get(params.name)
     if tool is None:
         known = ", ".join(t.name for t in cat.tools)
-        raise RpcError(
-            wire.NOT_FOUND,
-            f"unknown tool {params.name!r}; the tools are: {known}",
-            {"tool": params.name},
-        )
+        raise NotFound(f"unknown tool {params.name!r}; the tools are: {known}",
+                       data={"tool": params.name})
     try:
         args = tool.decode_arguments(params.arguments)
     except msgspec.ValidationError as exc:
-        raise RpcError(
-            wire.INVALID_PARAMS,
-            f"{tool.name}: invalid arguments: {_field_message(exc)}",
-            {"tool": tool.name},
-        ) from None
+        return failure(InvalidInput(f"{tool.name}: invalid arguments: {_field_message(exc)}",
+                                    data={"tool": tool.name}))
     except msgspec.DecodeError as exc:
-        raise RpcError(wire.INVALID_PARAMS, f"{tool.name}: undecodable arguments: {exc}") from None
+        return failure(InvalidInput(f"{tool.name}: undecodable arguments: {exc}",
+                                    data={"tool": tool.name}))
     session_id = ctx.conn.session_id
     if session_id is not None and ctx.app.sessions.get(session_id) is not None:
         ctx.app.agents.touch(session_id)  # a tool call is activity: it renews leases
     tool_ctx = ToolContext(ctx, args, cat, progress_enabled=params.progress)
     try:
         value = await tool.handler(tool_ctx, args)
-    except ToolFailure as exc:
-        return CallOutcome(is_error=True, message=str(exc), violation=exc.violation,
-                           remedy=exc.remedy)
-    except RpcError:
-        raise
+    except ReverieError as exc:
+        return failure(exc)
     except Exception:
         log.exception("tool %s failed", tool.name)
         return CallOutcome(

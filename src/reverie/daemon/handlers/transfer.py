@@ -8,16 +8,14 @@ half-written.
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 import msgspec
 
-from reverie.daemon.handlers.projects import held_project
+from reverie.daemon.errors import InvalidInput
 from reverie.daemon.memory import transfer
 from reverie.daemon.projects.registry import ProjectContext
-from reverie.daemon.rpc.methods import CallContext, MethodTable, RpcError
-from reverie.protocol import wire
+from reverie.daemon.rpc.methods import CallContext, MethodTable
 
 table = MethodTable()
 
@@ -52,13 +50,13 @@ def _header(ctx: ProjectContext) -> dict[str, Any]:
         "version": transfer.FORMAT_VERSION,
         "schema_version": ctx.store.schema_version,
         "project": {"id": ctx.id, "name": ctx.name},
-        "exported_at": time.time(),
+        "exported_at": ctx.clock.time(),
     }
 
 
 @table.method("transfer.export", params=ExportParams, wakes=False)
 async def export(ctx: CallContext, params: ExportParams) -> dict[str, Any]:
-    async with held_project(ctx.app.projects, params.project) as project:
+    async with ctx.app.projects.hold(params.project) as project:
         records, last = await project.read(
             lambda conn: transfer.export_page(conn, params.kind, params.after_id, params.limit)
         )
@@ -67,10 +65,11 @@ async def export(ctx: CallContext, params: ExportParams) -> dict[str, Any]:
 
 @table.method("transfer.import", params=ImportParams)
 async def import_(ctx: CallContext, params: ImportParams) -> dict[str, Any]:
-    async with held_project(ctx.app.projects, params.project) as project:
+    now = ctx.app.clock.time()
+    async with ctx.app.projects.hold(params.project) as project:
         def merge(conn: Any) -> dict[str, dict[str, int]]:
             counts = transfer.import_records(
-                conn, params.records, time.time(), params.first_index
+                conn, params.records, now, params.first_index
             )
             if params.dry_run:
                 raise _RolledBack(counts)  # the writer rolls this write back
@@ -81,13 +80,10 @@ async def import_(ctx: CallContext, params: ImportParams) -> dict[str, Any]:
         except _RolledBack as done:
             return {"project": {"id": project.id, "name": project.name},
                     "counts": done.counts, "dry_run": True}
-        except transfer.RecordError as exc:
-            raise RpcError(
-                wire.INVALID_PARAMS, f"{exc}; nothing from this batch was imported"
-            ) from None
+        except InvalidInput as exc:
+            raise InvalidInput(f"{exc}; nothing from this batch was imported") from None
         added = sum(c["added"] for c in counts.values())
         if added:
             await project.log_activity("import", f"imported {added} records")
-            if ctx.app.lifecycle is not None:
-                ctx.app.lifecycle.note_write()
+            ctx.app.lifecycle.note_write()
         return {"project": {"id": project.id, "name": project.name}, "counts": counts}

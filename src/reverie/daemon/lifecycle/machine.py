@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
@@ -35,6 +35,10 @@ from reverie.daemon.dreaming.runner import INTERRUPTED, DreamRunner
 from reverie.daemon.lifecycle import quiet
 from reverie.daemon.lifecycle.state import StateStore, TransitionError
 
+if TYPE_CHECKING:
+    # Only in transitions' stubs (core.pyi), not importable at runtime.
+    from transitions.core import TransitionConfigDict
+
 log = logging.getLogger("reverie.lifecycle")
 # The library narrates every callback at INFO; our own line per transition suffices.
 logging.getLogger("transitions").setLevel(logging.WARNING)
@@ -42,7 +46,7 @@ logging.getLogger("transitions").setLevel(logging.WARNING)
 WAKE, TRANSITIONING, SLEEP, DREAMING = "WAKE", "TRANSITIONING", "SLEEP", "DREAMING"
 STATES = [WAKE, TRANSITIONING, SLEEP, DREAMING]
 
-TRANSITIONS = [
+TRANSITIONS: list[TransitionConfigDict] = [
     {"trigger": "settle", "source": WAKE, "dest": TRANSITIONING},
     {"trigger": "fall_asleep", "source": TRANSITIONING, "dest": SLEEP},
     {"trigger": "stir", "source": SLEEP, "dest": TRANSITIONING},
@@ -56,7 +60,8 @@ TRANSITION_TIMEOUT_S = 30.0
 MAX_WAIT_S = 3600.0
 RECENT_TRANSITIONS = 20
 
-IdleHook = Callable[[], Awaitable[None]]
+# A hook's result is ignored (projects.close_idle returns what it closed).
+IdleHook = Callable[[], Awaitable[object]]
 EventSink = Callable[[str, dict[str, Any]], None]
 
 
@@ -118,8 +123,8 @@ class Lifecycle:
             after_state_change="_on_state_change",
         )
 
-    def reconcile(self) -> list[str]:
-        """Make the loaded state consistent with a fresh start; return expired first turns.
+    def reconcile(self) -> None:
+        """Make the loaded state consistent with a fresh start.
 
         A persisted TRANSITIONING or DREAMING means the last run died without
         shutting down: the dream is recorded as interrupted, its progress kept
@@ -136,9 +141,6 @@ class Lifecycle:
             st.dream_progress.started_at = min(st.dream_progress.started_at, now)
         for project, at in st.last_digest_shown_at.items():
             st.last_digest_shown_at[project] = min(at, now)
-        for sid, at in st.first_turn_pending.items():
-            if isinstance(at, int | float) and not isinstance(at, bool) and at > now:
-                st.first_turn_pending[sid] = now
         limit = now + self.runner.config.quarantine_s
         for q in st.quarantined_steps.values():
             q.until = min(q.until, limit)
@@ -155,11 +157,7 @@ class Lifecycle:
         st.daemon_started_at = now
         st.fsm_state = WAKE
         st.fsm_since = now
-        dropped = self.store.prune_first_turn()
-        if dropped:
-            self._emit("first_turn_expired", {"session_ids": dropped})
         self.store.mark_dirty()
-        return dropped
 
     @property
     def fsm_since(self) -> float:
@@ -172,9 +170,7 @@ class Lifecycle:
         # Someone is working: a sleep or dream asked for earlier no longer applies.
         self._force_sleep = self._force_dream = False
         if self.state != WAKE:
-            self._epoch += 1
-            self._reason = "request"
-            self.wake()
+            self._transition("wake", "request")
             self._kick_now()
 
     def note_write(self, n: int = 1) -> None:
@@ -223,9 +219,6 @@ class Lifecycle:
             dream_at = self._dream_deadline(now_m)
             if dream_at is not None:
                 candidates.append(("DREAMING", dream_at))
-        expiry = self.store.next_first_turn_expiry()
-        if expiry is not None:
-            candidates.append(("prune first turns", now_m + expiry - self.clock.time()))
         if not candidates:
             return None
         what, at = min(candidates, key=lambda c: c[1])
@@ -284,12 +277,6 @@ class Lifecycle:
             now_m = self.clock.monotonic()
             if self.state == SLEEP:
                 self._last_wakeup_m = now_m
-            expiry = self.store.next_first_turn_expiry()
-            if expiry is not None and expiry <= self.clock.time():
-                dropped = self.store.prune_first_turn()
-                if dropped:
-                    log.info("first turn expired for %d sessions", len(dropped))
-                    self._emit("first_turn_expired", {"session_ids": dropped})
             if self.state == WAKE and not self._closing:
                 forced = self._force_sleep or self._force_dream
                 if forced or now_m - self.last_activity_m >= self.config.idle_after_s:
@@ -402,11 +389,15 @@ class Lifecycle:
         return self._epoch
 
     def _on_state_change(self, event: EventData) -> None:
+        transition = event.transition
+        if transition is None or transition.dest is None:
+            # Every transition in TRANSITIONS has a dest; internal ones would not.
+            raise RuntimeError(f"state change {event.event.name!r} has no destination state")
         now = self.clock.time()
         record = TransitionRecord(
             at=now,
-            source=event.transition.source,
-            dest=event.transition.dest,
+            source=transition.source,
+            dest=transition.dest,
             trigger=event.event.name,
             reason=self._reason,
         )

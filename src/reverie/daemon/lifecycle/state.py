@@ -13,7 +13,6 @@ the daemon starts clean, and ``status`` says what happened.
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import msgspec
 
 from reverie.daemon.clock import Clock
 from reverie.daemon.config import StateConfig
+from reverie.daemon.errors import StateError
 from reverie.daemon.store import durable_file as statefile
 
 log = logging.getLogger("reverie.state")
@@ -68,8 +68,6 @@ class DaemonState(msgspec.Struct, kw_only=True):
     # The memory subsystem decides what a digest holds; this module only gates it.
     pending_digest: dict[str, Any] = {}
     last_digest_shown_at: dict[str, float] = {}
-    # Decoded loosely (Any) on purpose: malformed entries are evicted, not fatal.
-    first_turn_pending: dict[str, Any] = {}
     step_failures: dict[str, int] = {}
     quarantined_steps: dict[str, QuarantinedStep] = {}
     last_transition_error: TransitionError | None = None
@@ -91,10 +89,6 @@ def _migrate_v0(raw: dict[str, Any]) -> dict[str, Any]:
 
 # schema_version N -> function producing version N+1.
 MIGRATIONS: dict[int, Any] = {0: _migrate_v0}
-
-
-class StateError(Exception):
-    pass
 
 
 def decode(data: bytes) -> tuple[DaemonState, int]:
@@ -125,15 +119,6 @@ def decode(data: bytes) -> tuple[DaemonState, int]:
 
 def encode(state: DaemonState) -> bytes:
     return msgspec.json.encode(state)
-
-
-def _is_timestamp(value: Any) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value >= 0
-    )
 
 
 class StateStore:
@@ -172,7 +157,6 @@ class StateStore:
             self.migrated_from = found
             log.info("state migrated from schema %d to %d", found, SCHEMA_VERSION)
             self._dirty = True
-        self._sanitize()
         return self.state
 
     def _quarantine(self, reason: str) -> None:
@@ -182,15 +166,6 @@ class StateStore:
         self.recovered = Recovery(reason=reason, moved_to=str(moved), at=now)
         self.state = DaemonState()
         self._dirty = True
-
-    def _sanitize(self) -> None:
-        bad = [k for k, v in self.state.first_turn_pending.items() if not _is_timestamp(v)]
-        for key in bad:
-            del self.state.first_turn_pending[key]
-        if bad:
-            log.warning("evicted %d malformed first-turn entries", len(bad))
-            self._dirty = True
-
 
     def mark_dirty(self) -> None:
         self._dirty = True
@@ -239,50 +214,6 @@ class StateStore:
                 log.error("cannot save state to %s: %s; retrying in 5 s", self.path, exc)
                 await anyio.sleep(5)
                 self._kick.set()
-
-
-    def mark_first_turn(self, session_id: str) -> list[str]:
-        """A session opened: its first consuming call gets the first-turn treatment.
-
-        Returns the ids dropped by the cap (oldest first).
-        """
-        pending = self.state.first_turn_pending
-        pending[session_id] = self.clock.time()
-        dropped: list[str] = []
-        cap = self.config.first_turn_cap
-        if len(pending) > cap:
-            ordered = sorted(pending, key=lambda k: pending[k])
-            dropped = ordered[: len(pending) - cap]
-            for key in dropped:
-                del pending[key]
-        self.mark_dirty()
-        return dropped
-
-    def consume_first_turn(self, session_id: str) -> bool:
-        """True exactly once per marked session: the first consumer wins."""
-        if self.state.first_turn_pending.pop(session_id, None) is None:
-            return False
-        self.mark_dirty()
-        return True
-
-    def prune_first_turn(self) -> list[str]:
-        """Drop entries older than the TTL (and malformed ones); return their ids."""
-        now = self.clock.time()
-        ttl = self.config.first_turn_ttl_s
-        pending = self.state.first_turn_pending
-        dropped = [k for k, v in pending.items() if not _is_timestamp(v) or now - v >= ttl]
-        for key in dropped:
-            del pending[key]
-        if dropped:
-            self.mark_dirty()
-        return dropped
-
-    def next_first_turn_expiry(self) -> float | None:
-        """Wall time when the oldest pending entry expires."""
-        pending = self.state.first_turn_pending
-        if not pending:
-            return None
-        return min(pending.values()) + self.config.first_turn_ttl_s
 
 
     def offer_digest(self, project: str, digest: Any) -> None:

@@ -3,21 +3,31 @@
 The database part (:func:`gather`) is one read; the git part runs outside
 it. The commit seen at each briefing is kept in the project's ``meta``
 table, so "files changed since the previous briefing" survives restarts.
+:func:`compose` assembles it for the ``briefing`` tool and for the guard;
+:func:`show_digest` is the one way a pending digest is shown, by the
+briefing and by the wire's ``digest.take`` alike.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from reverie.daemon.memory import records, rules_store
+from reverie.daemon.memory import gitinfo, records, rules_store
 from reverie.daemon.memory.results import age
+from reverie.daemon.memory.rules import Rule
+
+if TYPE_CHECKING:
+    from reverie.daemon.lifecycle.state import StateStore
+    from reverie.daemon.projects.registry import ProjectContext
 
 LAST_HEAD = "briefing.last_head"
 LAST_AT = "briefing.last_at"
+SHORT_LIMIT = 3
+FULL_LIMIT = 5
 
 
 class Briefing(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -56,7 +66,7 @@ def _lines(conn: sqlite3.Connection, where: str, limit: int, now: float) -> list
     return [_line(r, now) for r in rows]
 
 
-def _rule_line(rule: rules_store.Rule) -> str:
+def _rule_line(rule: Rule) -> str:
     parts = [f"#{rule.id} when {rule.trigger!r}"]
     if rule.file_globs:
         parts.append(f"or files {', '.join(rule.file_globs)}")
@@ -91,3 +101,39 @@ def remember_head(conn: sqlite3.Connection, head: str | None, now: float) -> Non
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         pairs,
     )
+
+
+async def compose(
+    project: ProjectContext, now: float, digests: StateStore, *, short: bool
+) -> Briefing:
+    """A full briefing, or a short one (the guard's nudge: no git, the digest left pending)."""
+    got = await project.read(
+        lambda conn: gather(conn, now, limit=SHORT_LIMIT if short else FULL_LIMIT))
+    out = Briefing(
+        project=project.name, root=project.root, counts=got.counts,
+        decisions=got.decisions, warnings=got.warnings, failed=got.failed, rules=got.rules,
+    )
+    if short:
+        return out
+    digest = await show_digest(digests, project, now)
+    if digest is not None:
+        out.digest = digest if isinstance(digest, dict) else {"text": str(digest)}
+    changes = await gitinfo.changes_since(project.root, got.last_head)
+    out.changed_files, out.git = changes.files, changes.note
+    head = changes.head
+    await project.write(lambda conn: remember_head(conn, head, now))
+    return out
+
+
+async def show_digest(
+    digests: StateStore, project: ProjectContext, now: float
+) -> dict[str, Any] | None:
+    """The pending digest if its 18 h gate allows now: consumed, and stamped shown."""
+    digest = digests.take_digest(project.id)
+    if digest is None:
+        return None
+    digest_id = digest.get("digest_id") if isinstance(digest, dict) else None
+    if digest_id is not None:
+        await project.write(lambda conn: conn.execute(
+            "UPDATE digests SET shown_at = ? WHERE id = ?", (now, digest_id)))
+    return digest  # type: ignore[no-any-return]

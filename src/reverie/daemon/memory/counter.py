@@ -9,6 +9,7 @@ feed the decay job's "never recalled" test.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from typing import TYPE_CHECKING
@@ -57,7 +58,7 @@ class RecallCounter:
         for identity, counts, now in batch.values():
             try:
                 async with self._projects.hold(identity) as ctx:
-                    await ctx.write(lambda conn, c=counts, t=now: records.bump_recalls(conn, c, t))
+                    await ctx.write(functools.partial(records.bump_recalls, counts=counts, now=now))
             except Exception as exc:
                 log.warning("could not record recall counts for %s: %s", identity.id, exc)
         self.flushes += 1

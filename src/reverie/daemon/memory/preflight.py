@@ -46,7 +46,7 @@ def _memories(
 ) -> list[tuple[int, str, str, str, float, str]]:
     """(id, category, content, outcome, score, why) for every relevant concern."""
     ranking.ensure_pow(conn)
-    found: dict[int, list] = {}
+    found: dict[int, tuple[int, str, str, str, float, str]] = {}
     wanted = set(terms(intent))
     need = min(2, math.ceil(len(wanted) / 2))
     match = fts.any_of(intent)
@@ -61,8 +61,8 @@ def _memories(
         ):
             shared = sorted(wanted & set(terms(content)))
             if len(shared) >= need:
-                found[mid] = [mid, cat, content, outcome, score,
-                              f"intent mentions {', '.join(shared[:5])}"]
+                found[mid] = (mid, cat, content, outcome, score,
+                              f"intent mentions {', '.join(shared[:5])}")
     if files:
         marks = ",".join("?" * len(files))
         for mid, cat, content, outcome, path in conn.execute(
@@ -73,11 +73,12 @@ def _memories(
         ):
             why = f"linked to {path}"
             if mid in found:
-                if "linked to" not in found[mid][5]:
-                    found[mid][5] = f"{why}; {found[mid][5]}"
+                old = found[mid]
+                if "linked to" not in old[5]:
+                    found[mid] = (old[0], old[1], old[2], old[3], old[4], f"{why}; {old[5]}")
             else:
-                found[mid] = [mid, cat, content, outcome, float("inf"), why]
-    return sorted((tuple(v) for v in found.values()), key=lambda v: -v[4])  # type: ignore[misc]
+                found[mid] = (mid, cat, content, outcome, float("inf"), why)
+    return sorted(found.values(), key=lambda v: -v[4])
 
 
 def check(conn: sqlite3.Connection, intent: str, files: list[str], now: float) -> Preflight:

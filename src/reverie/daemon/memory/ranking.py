@@ -29,7 +29,9 @@ NON_DECAYING = ("pattern", "warning")
 def decay(age_s: float, category: str, pinned: bool) -> float:
     if pinned or category in NON_DECAYING:
         return 1.0
-    return 0.5 ** (max(0.0, age_s) / HALF_LIFE_S)
+    # float ** float is typed Any (a negative base could give a complex); 0.5 > 0.
+    factor: float = 0.5 ** (max(0.0, age_s) / HALF_LIFE_S)
+    return factor
 
 
 def outcome_weight(category: str, outcome: str) -> float:

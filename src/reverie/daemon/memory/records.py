@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from reverie.daemon.errors import NotFound
 from reverie.daemon.memory import activity, probes
 from reverie.daemon.memory.activity import Actor
 from reverie.daemon.memory.probes import Fingerprint
@@ -91,9 +92,10 @@ def insert(conn: sqlite3.Connection, mem: NewMemory, actor: Actor, now: float) -
 
 
 def get(conn: sqlite3.Connection, memory_id: int) -> tuple[Any, ...] | None:
-    return conn.execute(
+    row: tuple[Any, ...] | None = conn.execute(
         f"SELECT {COLUMNS} FROM memories m WHERE m.id = ?", (memory_id,)
     ).fetchone()
+    return row
 
 
 def files_of(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[str]]:
@@ -110,10 +112,6 @@ def files_of(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
-class NotFound(Exception):
-    pass
-
-
 def set_outcome(
     conn: sqlite3.Connection, memory_id: int, worked: bool, note: str | None, actor: Actor,
     now: float,
@@ -123,7 +121,7 @@ def set_outcome(
         "SELECT outcome, content FROM memories WHERE id = ?", (memory_id,)
     ).fetchone()
     if row is None:
-        raise NotFound(memory_id)
+        raise NotFound(f"memory {memory_id} does not exist", data={"memory_id": memory_id})
     outcome = "worked" if worked else "failed"
     conn.execute(
         "UPDATE memories SET outcome = ?, outcome_note = ?, outcome_at = ?, updated_at = ? "
@@ -143,7 +141,7 @@ def archive(
         "SELECT archived, content FROM memories WHERE id = ?", (memory_id,)
     ).fetchone()
     if row is None:
-        raise NotFound(memory_id)
+        raise NotFound(f"memory {memory_id} does not exist", data={"memory_id": memory_id})
     if row[0]:
         return False
     conn.execute(

@@ -6,16 +6,13 @@ import json
 import sqlite3
 from typing import Any
 
+from reverie.daemon.errors import NotFound
 from reverie.daemon.memory import activity
 from reverie.daemon.memory.activity import Actor
 from reverie.daemon.memory.rules import Rule
 
 LISTS = ("file_globs", "must_do", "must_not", "ask_first", "warnings")
 _COLS = "id, trigger, file_globs, must_do, must_not, ask_first, warnings, priority, enabled"
-
-
-class NotFound(Exception):
-    pass
 
 
 def _rule(row: tuple[Any, ...]) -> Rule:
@@ -53,8 +50,9 @@ def update(
 ) -> None:
     row = conn.execute("SELECT trigger FROM rules WHERE id = ?", (rule_id,)).fetchone()
     if row is None:
-        raise NotFound(rule_id)
-    sets, args = ["updated_at = ?"], [now]
+        raise NotFound(f"rule {rule_id} does not exist", data={"rule_id": rule_id})
+    sets: list[str] = ["updated_at = ?"]
+    args: list[Any] = [now]
     for key, value in fields.items():
         sets.append(f"{key} = ?")  # keys come from the params Struct, never from the caller
         args.append(json.dumps(value) if key in LISTS else value)
@@ -70,7 +68,7 @@ def set_enabled(
     """Returns False when the rule already was in that state."""
     row = conn.execute("SELECT enabled, trigger FROM rules WHERE id = ?", (rule_id,)).fetchone()
     if row is None:
-        raise NotFound(rule_id)
+        raise NotFound(f"rule {rule_id} does not exist", data={"rule_id": rule_id})
     if bool(row[0]) == enabled:
         return False
     conn.execute("UPDATE rules SET enabled = ?, updated_at = ? WHERE id = ?",

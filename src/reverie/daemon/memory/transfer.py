@@ -14,6 +14,7 @@ import json
 import sqlite3
 from typing import Any, Literal
 
+from reverie.daemon.errors import InvalidInput
 from reverie.daemon.memory import probes
 
 FORMAT = "reverie-export"
@@ -34,10 +35,6 @@ ACTIVITY_COLUMNS = ("ts", "kind", "summary", "session_id", "agent", "client", "d
 JSON_LISTS = {"tags", "file_globs", "must_do", "must_not", "ask_first", "warnings"}
 FLAGS = {"pinned", "archived", "enabled"}
 RECORD_TYPE = {"memories": "memory", "rules": "rule", "activity": "activity"}
-
-
-class RecordError(ValueError):
-    """A record that cannot be imported; the message names it and the field."""
 
 
 def _record(kind: Kind, row: sqlite3.Row, columns: tuple[str, ...]) -> dict[str, Any]:
@@ -88,20 +85,20 @@ def _field(record: dict[str, Any], name: str, kind: type | tuple[type, ...], whe
            default: Any = None, required: bool = False) -> Any:
     if name not in record or record[name] is None:
         if required:
-            raise RecordError(f"{where}: `{name}` is missing")
+            raise InvalidInput(f"{where}: `{name}` is missing")
         return default
     value = record[name]
     kinds = kind if isinstance(kind, tuple) else (kind,)
     # bool is an int to Python, but true is no timestamp or priority.
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        raise RecordError(f"{where}: `{name}` has the wrong type ({type(value).__name__})")
+        raise InvalidInput(f"{where}: `{name}` has the wrong type ({type(value).__name__})")
     return value
 
 
 def _strings(record: dict[str, Any], name: str, where: str) -> str:
     values = _field(record, name, list, where, default=[])
     if not all(isinstance(v, str) for v in values):
-        raise RecordError(f"{where}: `{name}` must be a list of strings")
+        raise InvalidInput(f"{where}: `{name}` must be a list of strings")
     return json.dumps(values)
 
 
@@ -116,7 +113,7 @@ def import_records(
     for offset, record in enumerate(records):
         where = f"record {first_index + offset + 1}"
         if not isinstance(record, dict):
-            raise RecordError(f"{where}: not an object")
+            raise InvalidInput(f"{where}: not an object")
         kind = record.get("type")
         if kind == "header":
             continue
@@ -130,17 +127,17 @@ def import_records(
             added = _import_activity(conn, record, where)
             counts["activity"]["added" if added else "skipped"] += 1
         else:
-            raise RecordError(f"{where}: unknown `type` {kind!r} (memory, rule or activity)")
+            raise InvalidInput(f"{where}: unknown `type` {kind!r} (memory, rule or activity)")
     return counts
 
 
 def _import_memory(conn: sqlite3.Connection, r: dict[str, Any], where: str, now: float) -> bool:
     category = _field(r, "category", str, where, required=True)
     if category not in ("decision", "pattern", "warning", "learning"):
-        raise RecordError(f"{where}: `category` {category!r} is not a memory category")
+        raise InvalidInput(f"{where}: `category` {category!r} is not a memory category")
     content = _field(r, "content", str, where, required=True)
     if not content.strip():
-        raise RecordError(f"{where}: `content` is empty")
+        raise InvalidInput(f"{where}: `content` is empty")
     fp = probes.fingerprint(content)
     digest = fp.digest
     if conn.execute("SELECT 1 FROM memories WHERE category = ? AND content_hash = ? LIMIT 1",
@@ -148,12 +145,12 @@ def _import_memory(conn: sqlite3.Connection, r: dict[str, Any], where: str, now:
         return False
     outcome = _field(r, "outcome", str, where, default="unknown")
     if outcome not in ("worked", "failed", "unknown"):
-        raise RecordError(f"{where}: `outcome` {outcome!r} is not worked, failed or unknown")
+        raise InvalidInput(f"{where}: `outcome` {outcome!r} is not worked, failed or unknown")
     created = _field(r, "created_at", (int, float), where, default=now)
     files = _field(r, "files", list, where, default=[])
     if not all(isinstance(f, str) and f and not f.startswith("/") and ".." not in f.split("/")
                for f in files):
-        raise RecordError(f"{where}: `files` must be paths relative to the project root")
+        raise InvalidInput(f"{where}: `files` must be paths relative to the project root")
     cur = conn.execute(
         "INSERT INTO memories (category, content, rationale, tags, created_at, updated_at, "
         "outcome, outcome_note, outcome_at, pinned, archived, archived_reason, content_hash, "

@@ -24,6 +24,7 @@ from typing import Literal
 
 import msgspec
 
+from reverie.daemon.errors import ProjectError
 from reverie.protocol import wire
 
 CONFIG_NAME = ".reverie.toml"
@@ -33,15 +34,6 @@ _ID_RE = re.compile(ID_PATTERN)
 
 Storage = Literal["central", "in-project"]
 GuardMode = Literal["off", "advise", "enforce"]
-
-
-class ProjectError(Exception):
-    """A project could not be resolved; ``code`` is a wire error code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class ProjectConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

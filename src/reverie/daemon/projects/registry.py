@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import sqlite3
-import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -29,8 +28,10 @@ from typing import Any, TypeVar
 
 import anyio
 
+from reverie.daemon.clock import SYSTEM_CLOCK, Clock
 from reverie.daemon.deadlines import Wakeup, run_on_deadlines
-from reverie.daemon.projects.identity import ProjectError, ProjectIdentity, resolve_project
+from reverie.daemon.errors import ProjectError
+from reverie.daemon.projects.identity import ProjectIdentity, resolve_project
 from reverie.daemon.store import global_db
 from reverie.daemon.store.schema import PROJECT_MIGRATIONS
 from reverie.daemon.store.store import Store
@@ -48,14 +49,14 @@ OPEN_TIMEOUT_S = 60.0
 class ProjectContext:
     """One open project: identity, store, and who is using it right now."""
 
-    def __init__(self, identity: ProjectIdentity, db_path: Path, now: float) -> None:
+    def __init__(self, identity: ProjectIdentity, db_path: Path, clock: Clock) -> None:
         self.identity = identity
         self.db_path = db_path
         self.store = Store(db_path, PROJECT_MIGRATIONS, label=f"project {identity.id}")
+        self.clock = clock
         self.users = 0
-        self.last_used = now
-        self.last_active_wall = time.time()
-        self.opened_at_wall = time.time()
+        self.last_used = clock.monotonic()
+        self.last_active_wall = self.opened_at_wall = clock.time()
 
     @property
     def id(self) -> str:
@@ -96,7 +97,7 @@ class ProjectContext:
     ) -> int:
         """Append to the project's activity log; returns the entry id once committed."""
         payload = json.dumps(data, separators=(",", ":")) if data is not None else None
-        row = (time.time(), kind, summary, session_id, agent, client, memory_id, rule_id,
+        row = (self.clock.time(), kind, summary, session_id, agent, client, memory_id, rule_id,
                payload)
 
         def insert(conn: sqlite3.Connection) -> int:
@@ -126,7 +127,7 @@ class ProjectRegistry:
         *,
         max_open: int = DEFAULT_MAX_OPEN,
         idle_ttl_s: float = DEFAULT_IDLE_TTL_S,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = SYSTEM_CLOCK,
         home: str | None = None,
     ) -> None:
         self.projects_dir = projects_dir
@@ -211,7 +212,7 @@ class ProjectRegistry:
                 "its own id in .reverie.toml.",
             )
         ctx.users += 1
-        ctx.last_used = self._clock()
+        ctx.last_used = self._clock.monotonic()
         self._contexts.move_to_end(identity.id)
         return ctx
 
@@ -222,7 +223,7 @@ class ProjectRegistry:
             # Shielded: once a store is opened it must be registered (and so
             # later closed), whatever happens to the request that opened it.
             with anyio.CancelScope(shield=True):
-                ctx = ProjectContext(identity, identity.db_path(self.projects_dir), self._clock())
+                ctx = ProjectContext(identity, identity.db_path(self.projects_dir), self._clock)
                 try:
                     await ctx.store.open()
                 except Exception as exc:
@@ -242,7 +243,7 @@ class ProjectRegistry:
 
     async def _record_open(self, ctx: ProjectContext) -> None:
         ident = ctx.identity
-        now = time.time()
+        now = self._clock.time()
 
         def upsert(conn: sqlite3.Connection) -> None:
             global_db.upsert_project(
@@ -257,8 +258,8 @@ class ProjectRegistry:
 
     def release(self, ctx: ProjectContext) -> None:
         ctx.users -= 1
-        ctx.last_used = self._clock()
-        ctx.last_active_wall = time.time()
+        ctx.last_used = self._clock.monotonic()
+        ctx.last_active_wall = self._clock.time()
         if ctx.users == 0:
             self._changed.set_if_before(ctx.last_used + self.idle_ttl_s)
 
@@ -269,7 +270,7 @@ class ProjectRegistry:
 
     async def evict_expired(self) -> list[str]:
         """Close every idle context whose TTL has passed."""
-        now = self._clock()
+        now = self._clock.monotonic()
         due = [c for c in self._contexts.values()
                if not c.in_use and c.last_used + self.idle_ttl_s <= now]
         for ctx in due:
@@ -335,6 +336,6 @@ class ProjectRegistry:
     async def run(self) -> None:
         """Close idle contexts as their deadlines pass; sleeps between deadlines."""
         await run_on_deadlines(
-            self._clock, self._changed, self.next_deadline, self.evict_expired,
+            self._clock.monotonic, self._changed, self.next_deadline, self.evict_expired,
             "evicting idle projects",
         )

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from reverie.daemon.rpc.methods import CallContext, Method, RpcError
+from reverie.daemon.errors import InvalidInput, ReverieError, Unavailable, UnknownMethod
+from reverie.daemon.rpc.methods import CallContext, Method
 from reverie.daemon.rpc.peercred import PeerCredentials
 from reverie.daemon.scheduling import busy
 from reverie.protocol import wire
@@ -190,7 +191,7 @@ class Connection(asyncio.Protocol):
         app = self.server.app
         try:
             self.session_id = await app.open_session(self)
-        except RpcError as exc:
+        except ReverieError as exc:
             self.refuse(exc.code, exc.message)
             return
         except Exception:
@@ -261,11 +262,11 @@ class Connection(asyncio.Protocol):
         method = server.methods.get(req.method)
         try:
             if method is None:
-                raise RpcError(wire.UNKNOWN_METHOD, f"unknown method {req.method!r}")
+                raise UnknownMethod(f"unknown method {req.method!r}")
             if server.draining:
-                raise RpcError(wire.UNAVAILABLE, "the daemon is shutting down; retry shortly")
+                raise Unavailable("the daemon is shutting down; retry shortly")
             if req.id in self._scopes:
-                raise RpcError(wire.INVALID_PARAMS, f"request id {req.id} is already in flight")
+                raise InvalidInput(f"request id {req.id} is already in flight")
             params = method.decode_params(req.params)
             if method.wakes:
                 server.app.note_activity()
@@ -273,8 +274,8 @@ class Connection(asyncio.Protocol):
                 value = method.handler(CallContext(server.app, self, req.id), params)
                 out.append(encode_result(req.id, value))
                 return
-        except RpcError as exc:
-            out.append(wire.encode_frame(wire.Error(req.id, exc.code, exc.message, exc.data)))
+        except ReverieError as exc:
+            out.append(error_frame(req.id, exc))
             return
         except Exception:
             log.exception("inline handler %s failed", req.method)
@@ -295,10 +296,8 @@ class Connection(asyncio.Protocol):
                         CallContext(self.server.app, self, request_id), params
                     )
                     frame = encode_result(request_id, value)
-                except RpcError as exc:
-                    frame = wire.encode_frame(
-                        wire.Error(request_id, exc.code, exc.message, exc.data)
-                    )
+                except ReverieError as exc:
+                    frame = error_frame(request_id, exc)
                 except Exception:
                     log.exception("handler %s failed", method.name)
                     frame = internal_error(request_id)
@@ -335,6 +334,11 @@ def encode_result(request_id: int, value: Any) -> bytes:
         return wire.encode_frame(wire.Result(request_id, wire.encode_payload(value)))
     except wire.FrameError as exc:
         return wire.encode_frame(wire.Error(request_id, wire.INTERNAL, f"result too large: {exc}"))
+
+
+def error_frame(request_id: int, exc: ReverieError) -> bytes:
+    """The one place a domain error becomes a wire ``Error``."""
+    return wire.encode_frame(wire.Error(request_id, exc.code, exc.message, exc.data))
 
 
 def internal_error(request_id: int) -> bytes:

@@ -15,13 +15,8 @@ import socket
 import stat
 from pathlib import Path
 
+from reverie.daemon.errors import AlreadyRunning
 from reverie.protocol.paths import lock_holder
-
-
-class AlreadyRunning(Exception):
-    def __init__(self, pid: int | None) -> None:
-        super().__init__(f"already running (pid {pid if pid else 'unknown'})")
-        self.pid = pid
 
 
 class InstanceLock:

@@ -15,21 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from reverie.daemon.errors import InvalidInput
 from reverie.protocol import wire
 
 if TYPE_CHECKING:
     from reverie.daemon.app import DaemonApp
-    from reverie.daemon.rpc.server import Connection
-
-
-class RpcError(Exception):
-    """A failure the caller should see, with a stable code and a helpful message."""
-
-    def __init__(self, code: str, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.data = data
+    from reverie.daemon.rpc.connection import Connection
 
 
 @dataclass
@@ -75,9 +66,9 @@ class Method:
                 return msgspec.msgpack.decode(b"\x80", type=self.params)
             return msgspec.msgpack.decode(raw, type=self.params)
         except msgspec.ValidationError as exc:
-            raise RpcError(wire.INVALID_PARAMS, f"{self.name}: {exc}") from None
+            raise InvalidInput(f"{self.name}: {exc}") from None
         except msgspec.DecodeError as exc:
-            raise RpcError(wire.INVALID_PARAMS, f"{self.name}: undecodable params: {exc}") from None
+            raise InvalidInput(f"{self.name}: undecodable params: {exc}") from None
 
 
 @dataclass

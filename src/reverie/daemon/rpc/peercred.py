@@ -26,8 +26,8 @@ def peer_credentials(sock: socket.socket) -> PeerCredentials:
     if sys.platform.startswith("linux"):
         fmt = "3i"
         raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize(fmt))
-        pid, uid, gid = struct.unpack(fmt, raw)
-        return PeerCredentials(pid=pid or None, uid=uid, gid=gid)
+        linux_pid, uid, gid = struct.unpack(fmt, raw)
+        return PeerCredentials(pid=linux_pid or None, uid=uid, gid=gid)
     # macOS / BSD: LOCAL_PEERCRED gives a struct xucred (version, uid, ngroups,
     # groups[16]); LOCAL_PEERPID (macOS only) gives the pid.
     sol_local, local_peercred, local_peerpid = 0, 0x001, 0x002

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -51,7 +51,9 @@ class Server:
         self._tasks: anyio.abc.TaskGroup | None = None
         self._requests: set[asyncio.Task[None]] = set()
 
-    def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any, name: str = "") -> None:
+    def spawn(
+        self, fn: Callable[..., Coroutine[Any, Any, Any]], *args: Any, name: str = ""
+    ) -> None:
         """Run ``fn`` in the server's task group (callable from protocol callbacks).
 
         A ``name`` saves anyio from deriving one from ``fn`` on every request.

@@ -22,24 +22,13 @@ import sqlite3
 import time
 from pathlib import Path
 
+from reverie.daemon.errors import StoreCorrupt, StoreError
 from reverie.daemon.store.durable_file import unused_name
 
 BUSY_TIMEOUT_MS = 10_000
 # Suffixes SQLite may keep next to a database; they travel with it when it
 # is moved aside, since a WAL belongs to exactly one database file.
 SIDECARS = ("-wal", "-shm")
-
-
-class StoreError(Exception):
-    """A store problem a user must act on; the message says what to do."""
-
-
-class StoreCorrupt(StoreError):
-    """The database failed its integrity check and was moved aside."""
-
-    def __init__(self, message: str, moved_to: Path) -> None:
-        super().__init__(message)
-        self.moved_to = moved_to
 
 
 def backups_dir(db_path: Path) -> Path:

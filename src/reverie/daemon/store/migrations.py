@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from reverie.daemon.store.db import StoreError
+from reverie.daemon.errors import StoreError
 
 
 @dataclass(frozen=True)

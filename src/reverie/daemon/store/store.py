@@ -27,10 +27,11 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 
+from reverie.daemon.errors import StoreBusy, StoreClosed, StoreWriteFailed
 from reverie.daemon.store import batches, db
 from reverie.daemon.store.batches import Job
 from reverie.daemon.store.lane import BackgroundLane
@@ -46,14 +47,6 @@ READERS = 2
 DEFAULT_TIMEOUT_S = 30.0
 
 
-class StoreClosed(db.StoreError):
-    """The store was closed (eviction or shutdown) before the call ran."""
-
-
-class StoreWriteFailed(db.StoreError):
-    """The disk refused the write (full, read-only, failing); nothing was saved."""
-
-
 def _is_disk_failure(exc: BaseException) -> bool:
     if not isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError):
         return False
@@ -61,10 +54,6 @@ def _is_disk_failure(exc: BaseException) -> bool:
     return name in ("SQLITE_FULL", "SQLITE_READONLY") or name.startswith(
         ("SQLITE_IOERR", "SQLITE_READONLY_")
     )
-
-
-class StoreBusy(db.StoreError):
-    """A call waited longer than its timeout."""
 
 
 _STOP = object()
@@ -116,7 +105,7 @@ class Store:
     def open_sync(self, loop: asyncio.AbstractEventLoop) -> None:
         """Open, integrity-check and migrate; run in a worker thread.
 
-        Raises :class:`db.StoreCorrupt` (after moving the file aside) when the
+        Raises :class:`StoreCorrupt` (after moving the file aside) when the
         check fails, so a damaged database is never written to.
         """
         conn: sqlite3.Connection | None = None
@@ -215,7 +204,7 @@ class Store:
         """
         return await self._submit(Job(fn, bare=True, background=background), timeout)
 
-    async def _submit(self, job: Job, timeout: float) -> Any:
+    async def _submit(self, job: Job[T], timeout: float) -> T:
         if self.read_only is not None:
             raise StoreWriteFailed(self.read_only)
         if self._closed or self._thread is None:
@@ -261,7 +250,8 @@ class Store:
                     "doctor` checks both), then retry."
                 ) from job.error
             raise job.error
-        return job.result  # type: ignore[no-any-return]
+        # No error: the writer ran ``fn``, so ``result`` is what it returned.
+        return cast(T, job.result)
 
     async def read(
         self, fn: Callable[[sqlite3.Connection], T], *, timeout: float = DEFAULT_TIMEOUT_S
@@ -318,7 +308,7 @@ class Store:
                 first = self._queue.get()
                 if first is _STOP:
                     break
-                batch: list[Job] = [first]
+                batch: list[Job[Any]] = [first]
                 while len(batch) < MAX_BATCH:
                     try:
                         nxt = self._queue.get_nowait()
@@ -333,7 +323,7 @@ class Store:
             if self._lane is not None:
                 self._lane.close()
 
-    def _run_batch(self, conn: sqlite3.Connection, batch: list[Job]) -> None:
+    def _run_batch(self, conn: sqlite3.Connection, batch: list[Job[Any]]) -> None:
         # Requests first; dream work after, as its own transaction, in the
         # background lane (``lane.py``).
         urgent = [job for job in batch if not job.background]
@@ -355,7 +345,7 @@ class Store:
         (a dream queues its next write only once this one is done)."""
         return not self._queue.empty()
 
-    def _notify(self, batch: list[Job]) -> None:
+    def _notify(self, batch: list[Job[Any]]) -> None:
         def wake() -> None:
             for job in batch:
                 if job.done is not None and not job.done.done():  # else: its caller gave up
@@ -378,7 +368,7 @@ class Store:
             self._thread.join()
             # A write queued behind the stop marker would otherwise wait out its
             # timeout; tell its caller now.
-            leftover: list[Job] = []
+            leftover: list[Job[Any]] = []
             while True:
                 try:
                     job = self._queue.get_nowait()
@@ -390,8 +380,8 @@ class Store:
             if leftover:
                 self._notify(leftover)
         with self._readers_lock:
-            for conn in self._all_readers:
-                conn.close()
+            for reader in self._all_readers:
+                reader.close()
             self._all_readers.clear()
             self._idle_readers.clear()
         conn = self._writer_conn

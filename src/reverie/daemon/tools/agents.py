@@ -94,8 +94,15 @@ async def update(ctx: ToolContext, p: AgentUpdateParams) -> AgentUpdateResult:
     )
 
 
-async def active(ctx: ToolContext, params: AgentsListParams) -> AgentsListResult:
-    return await agents_list(ctx.call.app, ctx.session_id, params)
+class AgentsActiveParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
+    """Active agents and their claims in a project (default: the caller's), or all."""
+
+    all: bool = False
+
+
+async def active(ctx: ToolContext, params: AgentsActiveParams) -> AgentsListResult:
+    return await agents_list(ctx.call.app, ctx.session_id,
+                             AgentsListParams(project=params.project, all=params.all))
 
 
 TOOLS = [
@@ -116,7 +123,7 @@ TOOLS = [
         name="agents_active",
         title="Active agents",
         description="List agents working in this project (or all) and what they claimed.",
-        params=AgentsListParams,
+        params=AgentsActiveParams,
         result=AgentsListResult,
         handler=active,
         read_only=True,

@@ -1,9 +1,11 @@
 """What every memory tool does around its own work: find the project, hold it, guard it.
 
 :func:`memory_tool` wraps a handler ``(call, params)``: the project comes
-from the ``project`` argument or the session, is held open for the call, and
-resolution or storage problems become tool failures that say what to do.
-The session guard (``guarding.py``) runs around the body.
+from the ``project`` argument or else the session's current project (the one
+rule in ``coordination.operations.known_project``: the agent's project when
+one is set, else the session's hint), and is held open for the call. The
+session guard (``guarding.py``) runs around the body. Errors are domain
+errors; ``handlers/tools.py`` turns them into results the model reads.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from reverie.daemon.coordination.operations import project_root
+from reverie.daemon.errors import InvalidInput
 from reverie.daemon.memory.activity import Actor
-from reverie.daemon.memory.guarding import Kind, guarded_call
-from reverie.daemon.projects.identity import ProjectError
-from reverie.daemon.store.db import StoreError
 from reverie.daemon.tools import validate
-from reverie.daemon.tools.catalog import ToolContext, ToolFailure, ToolHandler, ToolParams
+from reverie.daemon.tools.catalog import ToolContext, ToolHandler, ToolParams
+from reverie.daemon.tools.guarding import Kind, guarded_call
 
 if TYPE_CHECKING:
+    from reverie.daemon.lifecycle.state import StateStore
     from reverie.daemon.memory.service import MemoryService
     from reverie.daemon.projects.registry import ProjectContext
 
@@ -40,10 +43,13 @@ class MemoryCall:
     def session_id(self) -> str | None:
         return self.tool.session_id
 
+    @property
+    def state(self) -> StateStore:
+        """The daemon's state: first-turn marks, pending digests and their gate."""
+        return self.tool.call.app.lifecycle.store
+
     def note_write(self) -> None:
-        lifecycle = self.tool.call.app.lifecycle
-        if lifecycle is not None:
-            lifecycle.note_write()
+        self.tool.call.app.lifecycle.note_write()
 
 
 def actor_of(ctx: ToolContext) -> Actor:
@@ -60,22 +66,32 @@ def actor_of(ctx: ToolContext) -> Actor:
 
 async def open_call(ctx: ToolContext) -> MemoryCall:
     """Resolve and acquire the call's project; the caller must :func:`close_call`."""
-    service: MemoryService = ctx.call.app.memory  # type: ignore[attr-defined]
-    hint = ctx.project_hint
+    app = ctx.call.app
+    service = app.memory
+    hint = await project_path(ctx)
     if not hint:
-        raise ToolFailure(
+        raise InvalidInput(
             "no project: this session has none; pass `project` as the absolute path of the "
             "project's root directory."
         )
     if not os.path.isabs(hint):
-        raise ToolFailure(f"`project` must be an absolute path, got {hint!r}.")
-    try:
-        project = await ctx.call.app.projects.acquire(await service.resolve(hint))
-    except ProjectError as exc:
-        raise ToolFailure(exc.message) from None
-    except StoreError as exc:
-        raise ToolFailure(str(exc)) from None
+        raise InvalidInput(f"`project` must be an absolute path, got {hint!r}.")
+    project = await app.projects.acquire(await service.resolve(hint))
     return MemoryCall(ctx, service, project, actor_of(ctx), service.now())
+
+
+async def project_path(ctx: ToolContext) -> str | None:
+    """The call's project: the argument, else the agent's project, else the session's hint."""
+    if ctx.params.project:
+        return ctx.params.project
+    sid = ctx.session_id
+    if sid is not None:
+        agent = ctx.call.app.agents.default_agent(sid)
+        if agent is not None and agent.project_id is not None:
+            root = await project_root(ctx.call.app, agent.project_id)
+            if root is not None:
+                return root
+    return ctx.project_hint
 
 
 def close_call(call: MemoryCall) -> None:
@@ -103,8 +119,6 @@ def memory_tool(
                            if files is not None else [])
                 what = kind(params) if callable(kind) else kind
                 return await guarded_call(call, what, touched, lambda: fn(call, params), params)
-            except StoreError as exc:  # e.g. disk full: the caller can act on it
-                raise ToolFailure(str(exc)) from None
             finally:
                 close_call(call)
 

@@ -51,22 +51,6 @@ class ToolParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ] = ""
 
 
-class ToolFailure(Exception):
-    """The tool ran and could not do what was asked.
-
-    Becomes an ``isError: true`` result the model reads, so the message must
-    say what went wrong and what to do instead. Malformed arguments are not a
-    ToolFailure: they are rejected before the handler runs (``invalid_params``).
-    """
-
-    def __init__(
-        self, message: str, *, violation: str | None = None, remedy: str | None = None
-    ) -> None:
-        super().__init__(message)
-        # A guard refusal names its rule (e.g. ``briefing_required``) and the call that fixes it.
-        self.violation = violation
-        self.remedy = remedy
-
 
 @dataclass
 class ToolContext:
@@ -84,7 +68,8 @@ class ToolContext:
 
     @property
     def project_hint(self) -> str | None:
-        """The project for this call: the argument, else the session's hint, else its cwd."""
+        """The argument, else the session's hint, else its cwd (``calls.project_path``
+        puts the agent's project before the hint)."""
         if self.params.project:
             return self.params.project
         hello = self.call.conn.hello
@@ -138,7 +123,10 @@ class Tool:
         # A result explains itself through the tool's description; field
         # descriptions, titles, defaults and `required` lists (our results
         # always carry every field) would only cost bytes there.
-        return _strip(struct_schema(self.result), ("default", "title", "description", "required"))
+        # _strip maps a dict to a dict; struct_schema always gives one.
+        schema: dict[str, Any] = _strip(
+            struct_schema(self.result), ("default", "title", "description", "required"))
+        return schema
 
     def descriptor(self) -> dict[str, Any]:
         """The tool exactly as MCP lists it.

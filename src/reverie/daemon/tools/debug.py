@@ -14,7 +14,8 @@ from typing import Annotated
 import anyio
 import msgspec
 
-from reverie.daemon.tools.catalog import Tool, ToolContext, ToolFailure, ToolParams
+from reverie.daemon.errors import ReverieError
+from reverie.daemon.tools.catalog import Tool, ToolContext, ToolParams
 
 
 class SleepParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
@@ -35,7 +36,7 @@ async def sleep(ctx: ToolContext, params: SleepParams) -> SleepResult:
         if params.steps:
             await ctx.progress(step + 1, params.steps, f"step {step + 1} of {params.steps}")
     if params.fail:
-        raise ToolFailure("debug_sleep failed on purpose (fail=true); call it with fail=false")
+        raise ReverieError("debug_sleep failed on purpose (fail=true); call it with fail=false")
     return SleepResult(slept_s=params.seconds, steps=params.steps)
 
 

@@ -20,7 +20,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from reverie.daemon.tools.catalog import ToolFailure
+import msgspec
+
+from reverie.daemon.errors import GuardRefused
+from reverie.daemon.memory import briefing, preflight
 
 if TYPE_CHECKING:
     from reverie.daemon.tools.calls import MemoryCall
@@ -36,9 +39,9 @@ async def guarded_call(
     service = call.service
     sid = call.session_id
     mode = service.guard_mode(call.project.identity)
-    if mode == "off" or sid is None:
-        return await body()
     book = service.guard
+    if mode == "off" or sid is None or not book.knows(sid):
+        return await body()
     pid = call.project.id
     briefed = book.is_briefed(sid, pid)
     unchecked: list[str] = []
@@ -73,22 +76,17 @@ async def guarded_call(
 
 
 def _consume_first_turn(call: MemoryCall) -> bool:
-    lifecycle = call.tool.call.app.lifecycle
     sid = call.session_id
-    return bool(lifecycle is not None and sid and lifecycle.store.consume_first_turn(sid))
+    service = call.service
+    return bool(sid and service.sessions.consume_first_turn(sid, service.first_turn_ttl_s))
 
 
 async def _briefing(call: MemoryCall, *, short: bool) -> dict[str, Any]:
-    import msgspec
-
-    from reverie.daemon.tools.briefing import build
-
-    return msgspec.to_builtins(await build(call, short=short))  # type: ignore[no-any-return]
+    got = await briefing.compose(call.project, call.now, call.state, short=short)
+    return msgspec.to_builtins(got)  # type: ignore[no-any-return]
 
 
 async def _counsel(call: MemoryCall, files: list[str], intent: str) -> dict[str, Any]:
-    from reverie.daemon.memory import preflight
-
     now = call.now
     checked = await call.project.read(lambda conn: preflight.check(conn, intent, files, now))
     return {
@@ -98,8 +96,8 @@ async def _counsel(call: MemoryCall, files: list[str], intent: str) -> dict[str,
     }
 
 
-def _briefing_required(call: MemoryCall) -> ToolFailure:
-    return ToolFailure(
+def _briefing_required(call: MemoryCall) -> GuardRefused:
+    return GuardRefused(
         f"briefing_required: this session has not been briefed on project "
         f"{call.project.name}, and its guard is in enforce mode. Call `briefing` first, "
         "then retry this call (nothing was changed).",
@@ -108,9 +106,9 @@ def _briefing_required(call: MemoryCall) -> ToolFailure:
     )
 
 
-def _counsel_required(call: MemoryCall, files: list[str]) -> ToolFailure:
+def _counsel_required(call: MemoryCall, files: list[str]) -> GuardRefused:
     shown = ", ".join(files[:5]) + (" …" if len(files) > 5 else "")
-    return ToolFailure(
+    return GuardRefused(
         f"counsel_required: no context_check covered {shown} in this session in the last "
         f"{call.service.counsel_window_s / 60:.0f} minutes, and the guard of project "
         f"{call.project.name} is in enforce mode. Call `context_check` with your intent and "

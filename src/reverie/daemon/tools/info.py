@@ -12,7 +12,8 @@ from typing import Annotated
 
 import msgspec
 
-from reverie.daemon.tools.catalog import Tool, ToolContext, ToolFailure, ToolParams
+from reverie.daemon.errors import InvalidInput
+from reverie.daemon.tools.catalog import Tool, ToolContext, ToolParams
 
 
 class InfoParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
@@ -44,12 +45,12 @@ async def info(ctx: ToolContext, params: InfoParams) -> InfoResult:
         source, raw = "cwd", hello.cwd if hello is not None else "."
     path = Path(raw).expanduser()
     if not path.is_absolute():
-        raise ToolFailure(
+        raise InvalidInput(
             f"project {raw!r} is not an absolute path; pass the project's full path "
             "(for example the editor's workspace folder)"
         )
     if not path.is_dir():
-        raise ToolFailure(
+        raise InvalidInput(
             f"project directory {raw} does not exist; pass an existing directory "
             "or omit `project` to use the session's project"
         )

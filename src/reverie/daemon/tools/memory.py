@@ -7,12 +7,13 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from reverie.daemon.errors import NotFound
 from reverie.daemon.memory import recall as recall_query
 from reverie.daemon.memory import records
 from reverie.daemon.memory.results import Category, Guarded, MemoryItem, age
 from reverie.daemon.tools import validate
 from reverie.daemon.tools.calls import MemoryCall, memory_tool
-from reverie.daemon.tools.catalog import Tool, ToolFailure, ToolParams
+from reverie.daemon.tools.catalog import Tool, ToolParams
 
 MemoryId = Annotated[int, msgspec.Meta(ge=1)]
 
@@ -98,10 +99,10 @@ class OutcomeResult(Guarded, kw_only=True, omit_defaults=True):
     previous: str
 
 
-def _missing(call: MemoryCall, memory_id: int) -> ToolFailure:
-    return ToolFailure(
+def _missing(call: MemoryCall, memory_id: int) -> NotFound:
+    return NotFound(
         f"`memory_id`: memory {memory_id} does not exist in project {call.project.name}; "
-        "use recall to find the id."
+        "use recall to find the id.", data={"memory_id": memory_id},
     )
 
 
@@ -115,7 +116,7 @@ async def record_outcome(call: MemoryCall, params: OutcomeParams) -> OutcomeResu
                                              actor, now),
             rerun_safe=True,
         )
-    except records.NotFound:
+    except NotFound:
         raise _missing(call, params.memory_id) from None
     call.note_write()
     return OutcomeResult(
@@ -142,7 +143,7 @@ async def forget(call: MemoryCall, params: ForgetParams) -> ForgetResult:
             lambda conn: records.archive(conn, params.memory_id, reason, actor, now),
             rerun_safe=True,
         )
-    except records.NotFound:
+    except NotFound:
         raise _missing(call, params.memory_id) from None
     if changed:
         call.note_write()

@@ -7,12 +7,14 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from reverie.daemon.errors import InvalidInput, NotFound
 from reverie.daemon.memory import preflight, rules_store
 from reverie.daemon.memory.results import Guarded
 from reverie.daemon.memory.rules import Rule
 from reverie.daemon.tools import validate
 from reverie.daemon.tools.calls import MemoryCall, memory_tool
-from reverie.daemon.tools.catalog import Tool, ToolFailure, ToolParams
+from reverie.daemon.tools.catalog import Tool, ToolParams
+from reverie.daemon.tools.guarding import Kind
 
 # Item length and count are checked in the handler: in the schema they would
 # cost bytes in every conversation for five fields.
@@ -68,16 +70,16 @@ def _fields(call: MemoryCall, p: RulesParams) -> dict[str, Any]:
             continue
         lines = [line.strip() for line in value]
         if any(not line or "\x00" in line for line in lines):
-            raise ToolFailure(f"`{key}` contains an empty line; remove it.")
+            raise InvalidInput(f"`{key}` contains an empty line; remove it.")
         if len(lines) > MAX_LINES or any(len(line) > MAX_LINE_CHARS for line in lines):
-            raise ToolFailure(f"`{key}`: at most {MAX_LINES} lines of {MAX_LINE_CHARS} "
+            raise InvalidInput(f"`{key}`: at most {MAX_LINES} lines of {MAX_LINE_CHARS} "
                               "characters each.")
         if key == "file_globs":
             lines = [_glob(call, line) for line in lines]
         fields[key] = list(dict.fromkeys(lines))
     if p.priority is not UNSET:
         if not -100 <= p.priority <= 100:
-            raise ToolFailure("`priority` must be between -100 and 100.")
+            raise InvalidInput("`priority` must be between -100 and 100.")
         fields["priority"] = p.priority
     return fields
 
@@ -86,12 +88,12 @@ def _glob(call: MemoryCall, pattern: str) -> str:
     if pattern.startswith("/"):
         pattern = validate.project_file(call.project.root, pattern, "file_globs")
     if pattern == ".." or pattern.startswith("../") or "/../" in pattern:
-        raise ToolFailure(f"`file_globs`: {pattern!r} leaves the project; patterns are "
+        raise InvalidInput(f"`file_globs`: {pattern!r} leaves the project; patterns are "
                           "relative to the project root, like src/**/*.py.")
     return pattern
 
 
-def _kind(p: RulesParams) -> str:
+def _kind(p: RulesParams) -> Kind:
     return "read" if p.action == "list" else "write"
 
 
@@ -105,22 +107,22 @@ async def rules(call: MemoryCall, params: RulesParams) -> RulesResult:
     fields = _fields(call, params)
     if params.action == "add":
         if "trigger" not in fields:
-            raise ToolFailure("`trigger` is required to add a rule: the words of the "
+            raise InvalidInput("`trigger` is required to add a rule: the words of the "
                               "intents it applies to, e.g. \"database migration\".")
         if not any(fields.get(k) for k in ("must_do", "must_not", "ask_first", "warnings")):
-            raise ToolFailure("a rule needs at least one of `must_do`, `must_not`, "
+            raise InvalidInput("a rule needs at least one of `must_do`, `must_not`, "
                               "`ask_first` or `warnings`.")
         rid = await call.project.write(lambda conn: rules_store.add(conn, fields, actor, now))
         changed = True
     else:
         if params.rule_id is UNSET:
-            raise ToolFailure(f"`rule_id` is required to {params.action} a rule; "
+            raise InvalidInput(f"`rule_id` is required to {params.action} a rule; "
                               "call rules with no action to list them.")
         rid = params.rule_id
         try:
             if params.action == "update":
                 if not fields:
-                    raise ToolFailure("update changes nothing: pass the fields to change.")
+                    raise InvalidInput("update changes nothing: pass the fields to change.")
                 await call.project.write(
                     lambda conn: rules_store.update(conn, rid, fields, actor, now))
                 changed = True
@@ -128,10 +130,10 @@ async def rules(call: MemoryCall, params: RulesParams) -> RulesResult:
                 enabled = params.action == "enable"
                 changed = await call.project.write(
                     lambda conn: rules_store.set_enabled(conn, rid, enabled, actor, now))
-        except rules_store.NotFound:
-            raise ToolFailure(f"`rule_id`: rule {rid} does not exist in project "
-                              f"{call.project.name}; call rules with no action to list them."
-                              ) from None
+        except NotFound as exc:
+            raise NotFound(f"`rule_id`: rule {rid} does not exist in project "
+                           f"{call.project.name}; call rules with no action to list them.",
+                           data=exc.data) from None
     if changed:
         call.note_write()
     current = await call.project.read(lambda conn: rules_store.all_rules(conn))

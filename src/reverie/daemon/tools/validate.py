@@ -1,6 +1,6 @@
 """Checks on what a model sends, phrased so the model can fix its call.
 
-Each check raises :class:`ToolFailure` naming the argument and what is
+Each check raises :class:`InvalidInput` naming the argument and what is
 wrong. Types and simple bounds are already enforced by the params Structs
 (those become ``invalid_params``); these are the checks that need the
 project (paths) or a closer look at the value (blank text, sizes in bytes).
@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import posixpath
 
-from reverie.daemon.tools.catalog import ToolFailure
+from reverie.daemon.errors import InvalidInput
 
 MAX_CONTENT_BYTES = 16 * 1024
 MAX_RATIONALE_BYTES = 16 * 1024
@@ -23,13 +23,13 @@ MAX_TAG_CHARS = 64
 
 def text(field: str, value: str, *, limit: int, required: bool = True) -> str:
     if "\x00" in value:
-        raise ToolFailure(f"`{field}` contains a NUL character; remove it.")
+        raise InvalidInput(f"`{field}` contains a NUL character; remove it.")
     value = value.strip()
     if required and not value:
-        raise ToolFailure(f"`{field}` is empty; say what to record in one or more sentences.")
+        raise InvalidInput(f"`{field}` is empty; say what to record in one or more sentences.")
     size = len(value.encode())
     if size > limit:
-        raise ToolFailure(
+        raise InvalidInput(
             f"`{field}` is {size} bytes, over the {limit // 1024} KB limit; shorten it or "
             "split it into several memories."
         )
@@ -41,15 +41,15 @@ def tags(values: list[str] | None) -> list[str]:
     for raw in values or []:
         tag = raw.strip().lower()
         if "\x00" in tag:
-            raise ToolFailure("`tags` contains a NUL character; remove it.")
+            raise InvalidInput("`tags` contains a NUL character; remove it.")
         if not tag:
-            raise ToolFailure("`tags` contains an empty tag; drop it or give it a name.")
+            raise InvalidInput("`tags` contains an empty tag; drop it or give it a name.")
         if len(tag) > MAX_TAG_CHARS:
-            raise ToolFailure(f"`tags`: {raw[:20]!r}… is longer than {MAX_TAG_CHARS} characters.")
+            raise InvalidInput(f"`tags`: {raw[:20]!r}… is longer than {MAX_TAG_CHARS} characters.")
         if tag not in out:
             out.append(tag)
     if len(out) > MAX_TAGS:
-        raise ToolFailure(f"`tags` has {len(out)} tags; use at most {MAX_TAGS}.")
+        raise InvalidInput(f"`tags` has {len(out)} tags; use at most {MAX_TAGS}.")
     return out
 
 
@@ -60,7 +60,7 @@ def project_file(root: str, raw: str, field: str = "files") -> str:
     exist yet, but never about one outside the project.
     """
     if not raw or not raw.strip() or "\x00" in raw or len(raw) > MAX_PATH_CHARS:
-        raise ToolFailure(
+        raise InvalidInput(
             f"`{field}`: {raw[:80]!r} is not a usable path; give paths relative to the "
             "project root, like src/app.py."
         )
@@ -77,26 +77,26 @@ def project_file(root: str, raw: str, field: str = "files") -> str:
                 rel = posixpath.relpath(posixpath.normpath(path), candidate)
                 break
         if rel is None:
-            raise ToolFailure(
+            raise InvalidInput(
                 f"`{field}`: {raw!r} is outside the project root {root}; only files inside "
                 "the project can be linked. Use a path relative to the root."
             )
         path = rel
     path = posixpath.normpath(path)
     if path == ".." or path.startswith("../"):
-        raise ToolFailure(
+        raise InvalidInput(
             f"`{field}`: {raw!r} leaves the project root {root} (`..`); only files inside "
             "the project can be linked."
         )
     if path == ".":
-        raise ToolFailure(f"`{field}`: {raw!r} is the project root itself, not a file.")
+        raise InvalidInput(f"`{field}`: {raw!r} is the project root itself, not a file.")
     return path
 
 
 def project_files(root: str, values: list[str] | None, field: str = "files") -> list[str]:
     values = values or []
     if len(values) > MAX_FILES:
-        raise ToolFailure(f"`{field}` has {len(values)} paths; link at most {MAX_FILES}.")
+        raise InvalidInput(f"`{field}` has {len(values)} paths; link at most {MAX_FILES}.")
     out: list[str] = []
     for raw in values:
         path = project_file(root, raw, field)
