@@ -15,7 +15,7 @@
     │       ├── StoreWriteFailed                          the disk refused; nothing was saved
     │       └── StoreBusy                                 a call outlived its timeout
     ├── ProjectError                  ambiguous_project,  which project a path is (code varies)
-    │                                 invalid_params, not_found
+    │                                 invalid_params, not_found, conflict
     ├── UnknownMethod                 unknown_method      the transport: no such wire method
     ├── ConfigError                   —                   ``config.toml``: stops the start
     ├── StateError                    —                   the state file: stops the start

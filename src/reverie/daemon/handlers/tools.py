@@ -104,6 +104,7 @@ async def call_tool(ctx: CallContext, params: CallParams) -> CallOutcome:
         log.exception("tool %s failed", tool.name)
         return CallOutcome(
             is_error=True,
+            code=wire.INTERNAL,
             message=f"{tool.name} hit an internal error in the Reverie daemon; the details are "
             "in its log (`daemonctl status` shows where). Retrying will not help until "
             "that is fixed.",
