@@ -45,9 +45,7 @@ def compile_bytecode() -> None:
     """
     import compileall
 
-    root = Path(__file__).parent.parent
-    for folder in ("client", "daemon"):
-        compileall.compile_dir(str(root / folder), quiet=1)
+    compileall.compile_dir(str(Path(__file__).parent.parent / "src" / "reverie"), quiet=1)
 
 
 def run_threads(threads: list[threading.Thread]) -> float:

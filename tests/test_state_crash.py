@@ -15,7 +15,7 @@ from pathlib import Path
 import msgspec
 
 from reverie.daemon.lifecycle.state import DaemonState, QuarantinedStep, decode, encode
-from reverie.daemon.store import durable_file as statefile
+from reverie.daemon.store import durable_file
 
 KILLS = 200
 
@@ -35,13 +35,13 @@ def version(n: int) -> DaemonState:
 def child(path: Path, start: int) -> None:
     n = start
     while True:
-        statefile.write_atomic(path, encode(version(n)))
+        durable_file.write_atomic(path, encode(version(n)))
         n += 1
 
 
 def test_state_file_survives_kill_9(tmp_path: Path) -> None:
     path = tmp_path / "daemon-state.json"
-    statefile.write_atomic(path, encode(version(0)))
+    durable_file.write_atomic(path, encode(version(0)))
     rng = random.Random(1234)
     seen = set()
     for k in range(KILLS):
@@ -70,5 +70,5 @@ def test_state_file_survives_kill_9(tmp_path: Path) -> None:
     # Kills landed at different points: the file moved on between them.
     assert len(seen) > KILLS // 2
     # Kills between mkstemp and rename leave temp files; the start-up sweep removes them.
-    statefile.sweep_temp_files(tmp_path)
+    durable_file.sweep_temp_files(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == [path.name]

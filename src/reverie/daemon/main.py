@@ -122,7 +122,6 @@ def build_app(
     # Going to SLEEP lets go of every project database nobody is using
     # (closing checkpoints each WAL); dreams reopen what they need.
     lifecycle.idle_hooks.append(projects.close_idle)
-
     lifecycle.event_sinks.append(
         lambda kind, data: events.record_soon(Event(kind=kind, success=True, data=data))
     )

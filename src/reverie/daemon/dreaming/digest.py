@@ -7,9 +7,9 @@ the same digest and the next one starts exactly where this one ended.
 
 A digest is stored in the project's ``digests`` table (with its dream id,
 so a resumed step finds it instead of writing a second) and offered to the
-daemon state as the project's pending digest. :func:`surface` is how a
-briefing shows it: at most once per project per ``digest_interval_s``
-(18 h), consumed when shown.
+daemon state as the project's pending digest. ``memory.briefing.show_digest``
+is the one way it is shown: at most once per project per
+``digest_interval_s``, consumed and stamped ``shown_at`` when shown.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 ``DaemonState`` is the single source of truth for what survives a restart.
 Only :class:`StateStore` writes it, through one coalescing saver: callers
 change fields and call :meth:`StateStore.mark_dirty`; a burst of changes
-becomes one atomic write (see ``statefile.py``). Transitions that must be on
-disk before they continue await :meth:`StateStore.flush`.
+becomes one atomic write (``store/durable_file.py``). Transitions that must
+be on disk before they continue await :meth:`StateStore.flush`.
 
 A file that cannot be decoded is never silently reset: it is moved aside,
 the daemon starts clean, and ``status`` says what happened.
@@ -22,7 +22,7 @@ import msgspec
 from reverie.daemon.clock import Clock
 from reverie.daemon.config import StateConfig
 from reverie.daemon.errors import StateError
-from reverie.daemon.store import durable_file as statefile
+from reverie.daemon.store import durable_file
 
 log = logging.getLogger("reverie.state")
 
@@ -140,7 +140,7 @@ class StateStore:
 
     def load(self) -> DaemonState:
         """Read the file: missing → defaults, unreadable → quarantined and clean."""
-        self.swept = [p.name for p in statefile.sweep_temp_files(self.path.parent)]
+        self.swept = [p.name for p in durable_file.sweep_temp_files(self.path.parent)]
         if self.swept:
             log.warning("swept leftover state temp files: %s", ", ".join(self.swept))
         try:
@@ -161,7 +161,7 @@ class StateStore:
 
     def _quarantine(self, reason: str) -> None:
         now = self.clock.time()
-        moved = statefile.quarantine(self.path, self.config.corrupt_keep, now)
+        moved = durable_file.quarantine(self.path, self.config.corrupt_keep, now)
         log.error("state file %s unusable (%s); moved aside to %s", self.path, reason, moved.name)
         self.recovered = Recovery(reason=reason, moved_to=str(moved), at=now)
         self.state = DaemonState()
@@ -187,7 +187,7 @@ class StateStore:
             data = encode(self.state)
             try:
                 # Not abandoned on cancel: a half-finished write is finished.
-                await anyio.to_thread.run_sync(statefile.write_atomic, self.path, data)
+                await anyio.to_thread.run_sync(durable_file.write_atomic, self.path, data)
             except OSError as exc:
                 self._dirty = True
                 self.last_save_error = f"{exc}"

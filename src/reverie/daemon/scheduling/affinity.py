@@ -5,10 +5,9 @@ job to the store's writer thread, and the writer lets the GIL go for each
 SQLite statement and must take it back from the loop afterwards. When the
 two sit on different CPUs, each hand-over wakes a thread on the other CPU,
 and a cross-CPU wake-up is slow wherever the idle CPU must be brought back
-first: virtual machines and deep power-saving states. On the 2-vCPU VM the
-benchmarks run on, a futex round trip took about 80 µs across CPUs and 7 µs
-on one, and running the loop and the project's writer on one CPU raised
-8-writer ``remember`` throughput by about 40 % (docs/BENCHMARKS.md).
+first: virtual machines and deep power-saving states. On one CPU the
+hand-over is a plain context switch; what that bought is recorded in
+``docs/DECISIONS.md``.
 
 So on Linux the daemon's main thread stays on the CPU it started on, and
 every thread it starts inherits that (the kernel copies the mask). Nothing
@@ -26,11 +25,10 @@ rather than borrowing and lowering shared ones.
 
 The price of the lowest priority: a dream thread the scheduler stops while
 it holds the GIL keeps the loop waiting until it runs again. That wait is
-longest when every CPU is busy: with two CPU hogs on two CPUs, the worst
-request during a dream took 97 to 181 ms over two runs (9 of 5,477 over
-20 ms), against 23 ms at nice 19; p99 was the same either way, set by the
-hogs. Dreams start only when the machine is quiet, and a request that needs
-the daemon ends the dream.
+longest when every CPU is busy, where it is worse than at nice 19 for the
+rare worst request (p99 is set by the busy CPUs either way). Dreams start
+only when the machine is quiet, and a request that needs the daemon ends
+the dream.
 """
 
 from __future__ import annotations
@@ -79,13 +77,13 @@ def step_aside() -> None:
     On Linux that is ``SCHED_IDLE``: a thread of any other policy that wakes
     on its CPU takes it at once, and the scheduler counts the CPU as free
     when placing one. Nice 19 was not enough: the kernel still lets the
-    running thread finish its slice (about 1.5 ms here) before a waking one
-    gets the CPU, and requests during a dream waited for that at p99. Where
+    running thread finish its time slice before a waking one gets the CPU,
+    and requests during a dream waited for that at p99. Where
     ``SCHED_IDLE`` is refused, nice 19; elsewhere priority is left alone.
 
     Any CPU, the loop's included: the loop takes its CPU back at once, and a
-    dream kept on the other CPUs sat exactly where clients wake up (on two
-    CPUs, request p99 during a dream measured about 0.08 ms higher).
+    dream kept on the other CPUs sat exactly where clients wake up, which
+    measured worse.
     """
     if _allowed is not None:
         try:

@@ -8,7 +8,7 @@ savepoint, except where a failure can be undone without one (see
 any transaction, for the statements SQLite refuses inside one.
 
 These functions run on whichever thread the store lends its write
-connection to (``executor.py``); they never touch the event loop.
+connection to (``store.py``); they never touch the event loop.
 """
 
 from __future__ import annotations

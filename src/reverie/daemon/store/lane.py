@@ -1,9 +1,9 @@
 """The background lane: a store's dream writes, kept out of requests' way.
 
-Dream batches are long (a sketch batch is 100-250 ms inside SQLite). Run by
-the writer thread at normal priority, they took the CPU from whatever else
-wanted it, the editors and shims sending requests included: request p99
-during a dream measured about twice the awake p99 until they moved. So the
+Dream batches are long (many statements inside SQLite). Run by the writer
+thread at normal priority, they took the CPU from whatever else wanted it,
+the editors and shims sending requests included, and request p99 during a
+dream suffered (``docs/DECISIONS.md``). So the
 writer lends its connection to a thread of the lowest priority
 (``affinity.step_aside``) and waits; the connection still has one user at a
 time.

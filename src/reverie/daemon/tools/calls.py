@@ -45,7 +45,7 @@ class MemoryCall:
 
     @property
     def state(self) -> StateStore:
-        """The daemon's state: first-turn marks, pending digests and their gate."""
+        """The daemon's state, where pending digests wait for their gate."""
         return self.tool.call.app.lifecycle.store
 
     def note_write(self) -> None:

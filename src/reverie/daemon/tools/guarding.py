@@ -2,12 +2,12 @@
 
 Mode ``off`` does nothing. Otherwise:
 
-- the first memory call of a session consumes its first-turn mark and its
-  result carries the full briefing (``guard.briefing``);
+- the first memory call of a new session consumes its first-turn mark (on
+  the session record) and its result carries the full briefing (``guard.briefing``);
 - a write in a session not yet briefed on this project: ``advise`` runs it
   and attaches a short briefing; ``enforce`` refuses it (``briefing_required``);
 - a write touching files with no ``context_check`` for them in this session
-  within the counsel window (5 minutes): ``advise`` runs it and attaches a
+  within the counsel window (``[guard] counsel_window_s``): ``advise`` runs it and attaches a
   counsel note with the concerns for those files; ``enforce`` refuses it
   (``counsel_required``).
 
