@@ -21,7 +21,8 @@ import uuid
 import pytest
 
 from reverie.daemon.lifecycle.state import decode
-from reverie.protocol.paths import lock_holder, resolve
+from reverie.protocol.paths import resolve
+from reverie.protocol.process import lock_holder
 from tests.reliability.scale import size
 from tests.support.memory import make_project
 from tests.support.shim import RawShim, shim_env

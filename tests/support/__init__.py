@@ -123,7 +123,7 @@ def daemonctl(
 
 def kill_lock_holder(paths: Paths) -> None:
     """Stop whatever daemon a test left under this home (auto-started ones too)."""
-    from reverie.protocol.paths import lock_holder
+    from reverie.protocol.process import lock_holder
 
     pid = lock_holder(paths.lock)
     if pid is not None:

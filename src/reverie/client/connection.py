@@ -20,9 +20,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
-from reverie.client.errors import ConnectionLost, DaemonError, DaemonUnavailable
+from reverie.client.errors import ConnectionLost, DaemonError, DaemonUnavailable, UntrustedDaemon
 from reverie.protocol import wire
-from reverie.protocol.paths import Paths, resolve
+from reverie.protocol.paths import PathError, Paths, check_private_dir, resolve
+from reverie.protocol.peercred import peer_credentials
 from reverie.protocol.version import __version__
 
 DEFAULT_CALL_TIMEOUT_S = 60.0
@@ -178,13 +179,35 @@ def _hello(
 
 
 def _open_socket(path: Path, timeout: float) -> socket.socket:
+    """Connect to the daemon's socket, and make sure it is this user's daemon.
+
+    Before anything is sent: the directory holding the socket must be ours
+    and closed to others, and the kernel must vouch that the listening
+    process runs as our uid. Anyone else could otherwise read the session's
+    working directory and queries and feed the model answers of their own.
+    """
+    try:
+        check_private_dir(path.parent)
+    except FileNotFoundError:
+        pass  # nothing there yet: connecting fails below, and auto-start creates it
+    except PathError as exc:
+        raise UntrustedDaemon(str(exc)) from None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
         sock.connect(os.fspath(path))
+        uid = peer_credentials(sock).uid
     except BaseException:
         sock.close()
         raise
+    if uid != os.getuid():
+        sock.close()
+        raise UntrustedDaemon(
+            f"the process listening on {path} runs as uid {uid}, not as you "
+            f"(uid {os.getuid()}): it is not your Reverie daemon, and nothing was sent to "
+            f"it.\nFix: find out who created {path.parent}, remove it, or set REVERIE_HOME "
+            "(or XDG_RUNTIME_DIR) to a directory of your own."
+        )
     return sock
 
 

@@ -4,7 +4,8 @@
 
     DaemonError          the daemon answered a call with an error (``code``, ``message``, ``data``)
     ├── DaemonUnavailable  no daemon could be reached or started; the message says where to look
-    └── ConnectionLost     the connection dropped mid-call: the call may or may not have run
+    ├── ConnectionLost     the connection dropped mid-call: the call may or may not have run
+    └── UntrustedDaemon    what listens is not this user's daemon; nothing was sent to it
 
 ``code`` is one of the wire's stable error codes (``docs/PROTOCOL.md``), so
 callers match on it, never on the message.
@@ -39,3 +40,10 @@ class ConnectionLost(DaemonError):
 
     def __init__(self, message: str = "the connection to the daemon was lost") -> None:
         super().__init__(wire.UNAVAILABLE, message)
+
+
+class UntrustedDaemon(DaemonError):
+    """The socket is not this user's daemon's: a foreign runtime dir, or another uid."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(wire.FORBIDDEN, message)

@@ -16,7 +16,7 @@ from reverie.client.errors import DaemonError
 from reverie.client.service_units import installed, restart_command, run_quietly
 from reverie.protocol import wire
 from reverie.protocol.paths import Paths
-from reverie.protocol.process import pid_alive
+from reverie.protocol.process import lock_holder, pid_alive
 from reverie.protocol.version import __version__
 
 STOP_TIMEOUT_S = 15.0
@@ -27,9 +27,17 @@ def replace_incompatible_daemon(paths: Paths, mismatch: DaemonError) -> None:
     data = mismatch.data if isinstance(mismatch.data, dict) else {}
     theirs = f"daemon {data.get('daemon_version', '?')} (protocol {data.get('protocol', '?')})"
     ours = f"this client {__version__} (protocol {wire.PROTOCOL_VERSION})"
-    pid = data.get("pid")
+    # Never signal a pid we were told: only the process that holds daemon.lock.
+    pid = lock_holder(paths.lock)
     busy = data.get("sessions", 0) or data.get("in_flight", 0)
-    if busy or not isinstance(pid, int):
+    if pid is None or pid != data.get("pid"):
+        raise DaemonError(
+            wire.VERSION_MISMATCH,
+            f"{theirs} answered, but it does not hold {paths.lock}, so it was left alone; "
+            f"{ours} cannot use it. Run `daemonctl status` to see what is running.",
+            data,
+        )
+    if busy:
         raise DaemonError(
             wire.VERSION_MISMATCH,
             f"{theirs} is running with {data.get('sessions', '?')} session(s); {ours} cannot "

@@ -7,5 +7,6 @@ so a thin client stays thin.
 - ``wire``: frames, messages, error codes (``docs/PROTOCOL.md``).
 - ``paths``: where every file lives, from platformdirs or ``REVERIE_HOME``.
 - ``process``: is a pid alive, and does it hold the daemon's lock.
+- ``peercred``: who is on the other end of a Unix socket, as the kernel vouches for it.
 - ``version``: the release version.
 """

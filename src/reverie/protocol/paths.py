@@ -18,8 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from reverie.protocol.process import pid_alive
-
 APP_NAME = "reverie"
 
 # sun_path holds 108 bytes on Linux and 104 on the BSDs/macOS, including the
@@ -129,23 +127,37 @@ def check_socket_path(path: Path) -> None:
 
 
 def ensure_private_dir(path: Path) -> None:
-    """Create ``path`` as 0700 if missing, then verify nobody else can use it.
-
-    The runtime dir holds the socket and lock; if another user owned it or
-    could write to it, they could swap the socket for their own and read
-    everything an agent sends.
-    """
+    """Create ``path`` as 0700 if missing, then verify nobody else can use it."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    st = path.stat()
+    check_private_dir(path)
+
+
+def check_private_dir(path: Path) -> None:
+    """Refuse a runtime dir that is a link, not ours, or open to other users.
+
+    The runtime dir holds the socket and lock. Whoever owns or can write to
+    it can put a socket of their own there: a client would send them its
+    working directory and queries, and relay whatever they answer to the
+    model. So both sides check it before trusting anything inside: the
+    daemon before binding, every client before connecting.
+    """
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise PathError(
+            f"{path} is not a directory of its own (a link or a file), so the Reverie "
+            f"socket inside it cannot be trusted.\nFix: remove it, or set REVERIE_HOME "
+            "(or XDG_RUNTIME_DIR) to a directory of your own."
+        )
     if st.st_uid != os.getuid():
         raise PathError(
-            f"{path} is owned by uid {st.st_uid}, not by you (uid {os.getuid()}).\n"
-            f"Fix: remove it (as its owner) or point REVERIE_HOME elsewhere."
+            f"{path} is owned by uid {st.st_uid}, not by you (uid {os.getuid()}), so the "
+            "Reverie socket inside it cannot be trusted.\nFix: remove it (as its owner or "
+            "root), or set REVERIE_HOME (or XDG_RUNTIME_DIR) to a directory of your own."
         )
     if stat.S_IMODE(st.st_mode) & 0o077:
         raise PathError(
-            f"{path} has mode {stat.S_IMODE(st.st_mode):04o}; other users could reach "
-            f"the daemon's socket.\nFix: chmod 700 {path}"
+            f"{path} has mode {stat.S_IMODE(st.st_mode):04o}; other users could put their "
+            f"own socket there.\nFix: chmod 700 {path}"
         )
 
 
@@ -156,15 +168,3 @@ def ensure_dirs(paths: Paths) -> None:
     for d in (paths.state_dir, paths.data_dir, paths.log_dir):
         d.mkdir(mode=0o700, parents=True, exist_ok=True)
 
-
-def lock_holder(lock: Path) -> int | None:
-    """The pid recorded in the instance lock file, if that process is alive.
-
-    Probing with ``flock`` itself would race a daemon that is starting, so
-    clients trust the recorded pid instead (the daemon rewrites it on start).
-    """
-    try:
-        pid = int(lock.read_text().strip() or 0)
-    except (OSError, ValueError):
-        return None
-    return pid if pid_alive(pid) else None

@@ -1,8 +1,13 @@
-"""Is a process still there? (Without psutil, which clients must not import.)"""
+"""Is a process still there, and is it the daemon holding the lock?
+
+Without psutil, which clients must not import.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import os
+from pathlib import Path
 
 
 def pid_alive(pid: int) -> bool:
@@ -28,3 +33,56 @@ def pid_alive(pid: int) -> bool:
         return True
     # The state follows the parenthesised command name, which may hold spaces.
     return stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] not in (b"Z", b"X")
+
+
+def lock_holder(lock: Path) -> int | None:
+    """The pid of the daemon holding the instance lock, or None if nobody holds it.
+
+    The pid written in ``daemon.lock`` alone proves nothing: after a
+    ``kill -9`` it may name a recycled pid, an unrelated process that must
+    never be signalled. So the lock itself is probed: a shared ``flock``
+    that succeeds means nobody holds it (the probe lets go at once; the
+    daemon retries its own lock briefly, so a probe never keeps one from
+    starting). Where ``/proc/locks`` exists it must also name the recorded
+    pid as the holder, which closes the moment between a new daemon taking
+    the lock and writing its pid.
+    """
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # held, as a running daemon holds it
+        else:
+            return None  # nobody holds it; closing the descriptor lets our probe go
+        try:
+            pid = int(os.pread(fd, 32, 0).decode().strip() or 0)
+        except (OSError, ValueError):
+            return None
+        st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if not pid_alive(pid) or not _holds_flock(pid, st.st_dev, st.st_ino):
+        return None
+    return pid
+
+
+def _holds_flock(pid: int, dev: int, ino: int) -> bool:
+    """Whether ``/proc/locks`` lists a ``flock`` by ``pid`` on that file (True without it)."""
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return True  # no procfs (macOS): the probe above is what we have
+    wanted = f"{os.major(dev):02x}:{os.minor(dev):02x}:{ino}"
+    for line in lines:
+        fields = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 1234 00:2e:5678 0 EOF"; blocked waiters add "->".
+        if "->" in fields or len(fields) < 6 or fields[1] != "FLOCK":
+            continue
+        if fields[5] == wanted:
+            return fields[4] == str(pid)
+    return False

@@ -14,8 +14,8 @@ from typing import Any
 from reverie.client.connection import Connection, connect
 from reverie.client.errors import DaemonError, DaemonUnavailable
 from reverie.protocol import wire
-from reverie.protocol.paths import Paths, lock_holder, resolve
-from reverie.protocol.process import pid_alive
+from reverie.protocol.paths import Paths, resolve
+from reverie.protocol.process import lock_holder, pid_alive
 
 NOT_RUNNING = "not running"
 STALE_SOCKET = "stale socket"

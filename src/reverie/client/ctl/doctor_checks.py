@@ -18,7 +18,8 @@ from typing import cast
 
 from reverie.client import service_units as units
 from reverie.client.ctl.common import INCOMPATIBLE, RUNNING, STALE_SOCKET, probe
-from reverie.protocol.paths import Paths, lock_holder
+from reverie.protocol.paths import Paths
+from reverie.protocol.process import lock_holder
 from reverie.protocol.version import __version__
 
 OK, WARN, FAIL = "ok", "warn", "fail"

@@ -11,6 +11,7 @@ from reverie.client.connection import connect
 from reverie.client.ctl.common import EXIT_FAILED, EXIT_OK, fail, probe, wait_for_exit
 from reverie.client.errors import DaemonError
 from reverie.protocol.paths import Paths, resolve
+from reverie.protocol.process import lock_holder
 
 # The daemon drains in-flight requests for up to 10 s before it exits.
 DEFAULT_TIMEOUT_S = 15.0
@@ -25,10 +26,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
 
 def stop(paths: Paths, *, force: bool, timeout: float) -> int:
     found = probe(paths)
-    if found.pid is None:
-        print(found.state)
-        return EXIT_OK
-    pid = found.pid
+    # A pid is signalled only once confirmed to hold daemon.lock: the lock
+    # file may name a recycled pid, and an impostor's answer any pid at all.
+    pid = found.pid if found.running else lock_holder(paths.lock)
+    if pid is None:
+        if found.pid is None:
+            print(found.state)
+            return EXIT_OK
+        return fail(f"what answers on {paths.socket} does not hold {paths.lock}: it is not "
+                    "your daemon, and nothing was signalled")
     if found.running:
         try:
             with connect(paths, autostart=False, client="daemonctl") as conn:
@@ -43,6 +49,9 @@ def stop(paths: Paths, *, force: bool, timeout: float) -> int:
         return EXIT_OK
     if not force:
         return fail(f"the daemon (pid {pid}) is still running after {timeout:g} s; try --force")
+    if lock_holder(paths.lock) != pid:
+        return fail(f"pid {pid} does not hold {paths.lock}, so it is not the daemon; "
+                    "nothing was killed")
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
     if wait_for_exit(pid, 5.0):

@@ -5,7 +5,6 @@
   back-pressure).
 - ``methods``: ``MethodTable``, ``Method`` and ``CallContext``: how a wire
   method is declared and called.
-- ``peercred``: the peer's uid as the kernel vouches for it.
 - ``instance``: the single-instance lock and the socket we bind.
 - ``notify``: systemd readiness and socket activation.
 """

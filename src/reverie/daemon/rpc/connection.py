@@ -25,9 +25,9 @@ import anyio
 
 from reverie.daemon.errors import InvalidInput, ReverieError, Unavailable, UnknownMethod
 from reverie.daemon.rpc.methods import CallContext, Method
-from reverie.daemon.rpc.peercred import PeerCredentials
 from reverie.daemon.scheduling import busy
 from reverie.protocol import wire
+from reverie.protocol.peercred import PeerCredentials
 
 if TYPE_CHECKING:
     from reverie.daemon.rpc.server import Server

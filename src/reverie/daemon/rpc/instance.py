@@ -13,10 +13,14 @@ import fcntl
 import os
 import socket
 import stat
+import time
 from pathlib import Path
 
 from reverie.daemon.errors import AlreadyRunning
-from reverie.protocol.paths import lock_holder
+from reverie.protocol.process import lock_holder
+
+# How long a start waits out a client's probe of the lock before calling it taken.
+PROBE_GRACE_S = 0.25
 
 
 class InstanceLock:
@@ -27,12 +31,19 @@ class InstanceLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise AlreadyRunning(lock_holder(self.path)) from None
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        # A client probing whether the lock is held takes a shared lock for a
+        # moment (``process.lock_holder``): try again briefly before giving up.
+        deadline = time.monotonic() + PROBE_GRACE_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise AlreadyRunning(lock_holder(self.path)) from None
+                time.sleep(0.01)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd

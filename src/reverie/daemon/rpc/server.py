@@ -22,8 +22,8 @@ import anyio.abc
 from reverie.daemon.config import ServerConfig
 from reverie.daemon.rpc.connection import Connection
 from reverie.daemon.rpc.methods import Method
-from reverie.daemon.rpc.peercred import peer_credentials
 from reverie.protocol import wire
+from reverie.protocol.peercred import peer_credentials
 
 if TYPE_CHECKING:
     from reverie.daemon.app import DaemonApp
