@@ -181,4 +181,5 @@ def test_peer_with_another_uid_is_forbidden(daemon):
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
+    os.chmod(daemon.paths.runtime_dir, 0o700)  # our own clients refuse a widened dir
     assert_still_serving(daemon)

@@ -69,3 +69,36 @@ def test_disk_full_fails_writes_clearly_and_keeps_reads(home):
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         count = db.execute("SELECT count(*) FROM memories WHERE content LIKE 'filler %'")
         assert count.fetchone()[0] == written  # every acknowledged write, nothing else
+
+
+def test_a_full_disk_never_ends_the_daemon(home):
+    """Session saves fail on a full disk; the daemon keeps serving and stops cleanly."""
+    project = make_project(home, "full")
+    daemon = DaemonProcess(home).start(preexec_fn=limit_file_size)
+    try:
+        with daemon.connect(project=str(project)) as conn:
+            assert not remember(conn, "invoices are immutable").get("is_error")
+            db_path = conn.call("projects.open", {"path": str(project)})["db_path"]
+        # Sessions with long client names fill reverie.db's WAL up to the limit.
+        big = {"name": "editor-" + "x" * 40_000, "version": "1"}
+        for _ in range(30):
+            with daemon.connect(client="reverie-mcp", client_info=big):
+                pass  # each disconnect saves the session: on a full disk that fails
+            assert daemon.proc.poll() is None, daemon.stderr()[-2000:]
+        assert "database or disk is full" in daemon.stderr() or "full" in daemon.stderr()
+        with daemon.connect(client="reverie-mcp", project=str(project)) as conn:
+            assert conn.call("sessions.current")["id"] == conn.session_id  # sessions open
+            found = recall(conn, "invoices")
+            assert not found.get("is_error"), found
+            checked = conn.call("tools.call", {"name": "context_check", "arguments": {
+                "intent": "change invoices", "files": ["billing/invoice.py"]}})
+            assert not checked.get("is_error"), checked  # its guard marks may wait
+        # The state file cannot be written either: stop must still close every store.
+        state_file = daemon.paths.state_file
+        state_file.unlink()
+        state_file.mkdir()
+    finally:
+        code = daemon.stop()
+    assert code == 0, daemon.stderr()[-2000:]
+    wal = f"{db_path}-wal"
+    assert not os.path.exists(wal) or os.path.getsize(wal) == 0, "the store was not closed"

@@ -85,16 +85,25 @@ class DaemonApp:
             self.shutdown_requested.set()
 
     async def aclose(self) -> None:
-        """Shutdown hook, run after requests drained: persist and close everything."""
-        await self.lifecycle.aclose()
-        # Sessions stay live across a restart: save where they are, do not end them.
-        for flush in (self.sessions.flush, self.agents.flush):
+        """Shutdown hook, run after requests drained: persist and close everything.
+
+        Every step runs whatever the one before it met: a state file that
+        cannot be written (a full disk) must not leave a project's store
+        unclosed and its WAL not checkpointed. Sessions stay live across a
+        restart: they are saved where they are, not ended.
+        """
+        steps = (
+            ("saving the daemon state", self.lifecycle.aclose),
+            ("saving sessions", self.sessions.flush),
+            ("saving agents", self.agents.flush),
+            ("writing recall counts", self.memory.aclose),
+            ("closing project stores", self.projects.close_all),
+        )
+        for what, step in steps:
             try:
-                await flush()
+                await step()
             except Exception:
-                log.exception("saving coordination state failed")
-        await self.memory.aclose()
-        await self.projects.close_all()
+                log.exception("%s failed at shutdown; carrying on", what)
 
     def note_activity(self) -> None:
         """Called for every request that counts as user activity."""

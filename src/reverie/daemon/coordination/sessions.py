@@ -34,6 +34,7 @@ from reverie.daemon.clock import SYSTEM_CLOCK, Clock
 from reverie.daemon.coordination import events as ev
 from reverie.daemon.coordination.events import Event, EventLog
 from reverie.daemon.deadlines import Wakeup, run_on_deadlines
+from reverie.daemon.errors import StoreError
 
 log = logging.getLogger("reverie.sessions")
 
@@ -44,6 +45,8 @@ IDLE_S = 24 * 3600.0
 PID_RECHECKS_S = (0.2, 0.6, 1.5, 3.0)
 EPHEMERAL_CLIENTS = frozenset({"daemonctl"})
 MAX_CONTEXT_CHECKS = 2000
+# How soon a session save that the disk refused is tried again.
+SAVE_RETRY_S = 30.0
 
 
 class ProjectGuard(msgspec.Struct, kw_only=True):
@@ -170,6 +173,10 @@ class SessionRegistry:
         self._clock = clock
         self._alive = alive
         self._live: dict[str, _Live] = {}
+        # Records whose last save failed (a full or failing disk), ended ones
+        # included: kept here and saved again at ``_retry_at``.
+        self._unsaved: dict[str, SessionRecord] = {}
+        self._retry_at: float | None = None
         self._changed = Wakeup()
         # Hooks for other subsystems; callables may be sync or async.
         self.on_session_opened: list[OpenedCallback] = []
@@ -224,10 +231,8 @@ class SessionRegistry:
             rec.cwd, rec.last_seen = cwd or rec.cwd, now
             rec.client_name = info.get("name", rec.client_name)
             rec.client_version = info.get("version", rec.client_version)
-            await self.events.write(
-                [Event(kind=ev.SESSION_RESUMED, session_id=rec.id, success=True)],
-                lambda c: _save(c, rec),
-            )
+            await self._persist(rec, Event(kind=ev.SESSION_RESUMED, session_id=rec.id,
+                                           success=True))
             resumed = True
         else:
             rec = SessionRecord(
@@ -239,13 +244,14 @@ class SessionRegistry:
             data = {"client": client, "client_name": rec.client_name, "pid": pid, "cwd": cwd}
             if requested_id:
                 data["requested_id"] = requested_id  # ended or unknown: a fresh start
-            await self.events.write(
-                [Event(kind=ev.SESSION_STARTED, session_id=rec.id, success=True, data=data)],
-                lambda c: _save(c, rec),
-            )
             self._live[rec.id] = _Live(rec, conn)
+            await self._persist(rec, Event(kind=ev.SESSION_STARTED, session_id=rec.id,
+                                           success=True, data=data))
             resumed = False
-        await _run_callbacks(self.on_session_opened, rec, resumed)
+        try:
+            await _run_callbacks(self.on_session_opened, rec, resumed)
+        except Exception:  # e.g. an agent row that cannot be saved: the session still opens
+            log.exception("a session-opened callback failed for %s", rec.id)
         self._wake()
         return rec
 
@@ -261,7 +267,7 @@ class SessionRegistry:
         if rec.pid is not None and not self._alive(rec.pid, rec.pid_started):
             await self.end(session_id, "its process exited")
             return
-        await self.store.write(lambda c: _save(c, rec))
+        await self._persist(rec)
         self._wake()
 
     async def end(self, session_id: str, reason: str) -> SessionRecord | None:
@@ -274,11 +280,8 @@ class SessionRegistry:
         except Exception:
             log.exception("a session-ended callback failed for %s", session_id)
         rec.ended_at, rec.end_reason = self._clock.time(), reason
-        await self.events.write(
-            [Event(kind=ev.SESSION_ENDED, session_id=rec.id, success=True,
-                   data={"reason": reason})],
-            lambda c: _save(c, rec),
-        )
+        await self._persist(rec, Event(kind=ev.SESSION_ENDED, session_id=rec.id, success=True,
+                                       data={"reason": reason}))
         log.info("session %s (%s) ended: %s", rec.id, rec.client, reason)
         if live.conn is not None:
             live.conn.close()
@@ -320,7 +323,7 @@ class SessionRegistry:
         rec = self.get(session_id)
         if rec is not None and rec.project_id != project_id:
             rec.project_id = project_id
-            await self.store.write(lambda c: _save(c, rec))
+            await self._persist(rec)
 
     async def list_all(self, *, include_ended: bool, limit: int = 200) -> list[SessionRecord]:
         if not include_ended:
@@ -365,13 +368,13 @@ class SessionRegistry:
         while len(checks) > MAX_CONTEXT_CHECKS:
             del checks[next(iter(checks))]  # oldest first: insertion order
         rec.last_seen = now
-        await self.store.write(lambda c: _save(c, rec))
+        await self._persist(rec)
         return marks
 
     # Deadlines
 
     def next_deadline(self) -> float | None:
-        due: list[float] = []
+        due: list[float] = [self._retry_at] if self._retry_at is not None else []
         for live in self._live.values():
             if live.conn is None and live.detached_at is not None:
                 due.append(live.detached_at + self.grace_s)
@@ -384,6 +387,8 @@ class SessionRegistry:
     async def run_due(self) -> list[str]:
         """End every session whose deadline passed; returns their ids."""
         now = self._clock.time()
+        if self._retry_at is not None and self._retry_at <= now:
+            await self._retry_saves()
         ended: list[str] = []
         for sid, live in list(self._live.items()):
             rec = live.record
@@ -409,8 +414,9 @@ class SessionRegistry:
         )
 
     async def flush(self) -> None:
-        """Save every live session's last activity (shutdown)."""
-        records = self.live_sessions()
+        """Save every live session's last activity, and any save still owed (shutdown)."""
+        records = [*self.live_sessions(),
+                   *(r for r in self._unsaved.values() if r.id not in self._live)]
 
         def save_all(c: sqlite3.Connection) -> None:
             for rec in records:
@@ -423,7 +429,51 @@ class SessionRegistry:
         """Persist one live session now (e.g. after its guard marks changed)."""
         rec = self.get(session_id)
         if rec is not None:
-            await self.store.write(lambda c: _save(c, rec))
+            await self._persist(rec)
+
+    async def _persist(self, rec: SessionRecord, event: Event | None = None) -> None:
+        """Save ``rec`` (and ``event``); never fails the caller.
+
+        A session is the editor's link to the daemon: a full or failing disk
+        must not refuse one, end one early, or fail the read that changed its
+        guard marks. A failed save keeps the record in memory, is logged, and
+        is tried again on the deadline loop (``SAVE_RETRY_S``); an event that
+        could not be written with it is logged and dropped.
+        """
+        try:
+            if event is not None:
+                await self.events.write([event], lambda c: _save(c, rec))
+            else:
+                await self.store.write(lambda c: _save(c, rec))
+        except StoreError as exc:
+            if not self._unsaved:
+                log.warning("cannot save sessions (%s); keeping them in memory and trying "
+                            "again every %g s", exc, SAVE_RETRY_S)
+            self._unsaved[rec.id] = rec
+            if self._retry_at is None:
+                self._retry_at = self._clock.time() + SAVE_RETRY_S
+                self._wake()
+        else:
+            self._unsaved.pop(rec.id, None)
+
+    async def _retry_saves(self) -> None:
+        records = list(self._unsaved.values())
+
+        def save_all(c: sqlite3.Connection) -> None:
+            for rec in records:
+                _save(c, rec)
+
+        try:
+            await self.store.write(save_all)
+        except StoreError as exc:
+            log.warning("still cannot save %d sessions: %s", len(records), exc)
+            self._retry_at = self._clock.time() + SAVE_RETRY_S
+            return
+        for rec in records:
+            if self._unsaved.get(rec.id) is rec:
+                del self._unsaved[rec.id]
+        self._retry_at = None if not self._unsaved else self._clock.time()
+        log.info("saved %d sessions that had waited for the disk", len(records))
 
     def _wake(self) -> None:
         self._changed.set()

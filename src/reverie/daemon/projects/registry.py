@@ -32,7 +32,7 @@ from reverie.daemon.clock import SYSTEM_CLOCK, Clock
 from reverie.daemon.deadlines import Wakeup, run_on_deadlines
 from reverie.daemon.errors import ProjectError
 from reverie.daemon.projects.identity import ProjectIdentity, resolve_project
-from reverie.daemon.store import global_db
+from reverie.daemon.store import db, global_db, schema
 from reverie.daemon.store.schema import PROJECT_MIGRATIONS
 from reverie.daemon.store.store import Store
 from reverie.protocol import wire
@@ -49,12 +49,16 @@ OPEN_TIMEOUT_S = 60.0
 class ProjectContext:
     """One open project: identity, store, and who is using it right now."""
 
-    def __init__(self, identity: ProjectIdentity, db_path: Path, clock: Clock) -> None:
+    def __init__(
+        self, identity: ProjectIdentity, db_path: Path, clock: Clock, *, expect_data: bool = False
+    ) -> None:
         self.identity = identity
         self.db_path = db_path
-        self.store = Store(db_path, PROJECT_MIGRATIONS, label=f"project {identity.id}")
+        self.store = Store(db_path, PROJECT_MIGRATIONS, label=f"project {identity.id}",
+                           expect_data=expect_data)
         self.clock = clock
         self.users = 0
+        self.search_rebuilt = False
         self.last_used = clock.monotonic()
         self.last_active_wall = self.opened_at_wall = clock.time()
 
@@ -75,13 +79,35 @@ class ProjectContext:
         return self.users > 0
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            return await self.store.read(fn)
+        except sqlite3.DatabaseError as exc:
+            await self._repair_search(exc)
         return await self.store.read(fn)
 
     async def write(
         self, fn: Callable[[sqlite3.Connection], T], *, rerun_safe: bool = False,
         background: bool = False,
     ) -> T:
+        try:
+            return await self.store.write(fn, rerun_safe=rerun_safe, background=background)
+        except sqlite3.DatabaseError as exc:
+            await self._repair_search(exc)
         return await self.store.write(fn, rerun_safe=rerun_safe, background=background)
+
+    async def _repair_search(self, exc: sqlite3.DatabaseError) -> None:
+        """Rebuild the search indexes after a corruption error, or re-raise ``exc``.
+
+        The store passed ``quick_check`` when it opened, so corruption met
+        later is most likely in an FTS index, whose blocks ``quick_check``
+        does not read. The index is rebuilt from the intact content once per
+        context; if that was done already, the error stands.
+        """
+        if not db.is_corruption(exc) or self.search_rebuilt:
+            raise exc
+        self.search_rebuilt = True
+        await self.store.write(schema.rebuild_search_indexes)
+        log.warning("rebuilt the search indexes of project %s after: %s", self.id, exc)
 
     async def log_activity(
         self,
@@ -223,7 +249,11 @@ class ProjectRegistry:
             # Shielded: once a store is opened it must be registered (and so
             # later closed), whatever happens to the request that opened it.
             with anyio.CancelScope(shield=True):
-                ctx = ProjectContext(identity, identity.db_path(self.projects_dir), self._clock)
+                db_path = identity.db_path(self.projects_dir)
+                known = await self.global_store.read(
+                    lambda conn: global_db.get_project(conn, identity.id))
+                ctx = ProjectContext(identity, db_path, self._clock, expect_data=(
+                    known is not None and known["db_path"] == str(db_path)))
                 try:
                     await ctx.store.open()
                 except Exception as exc:

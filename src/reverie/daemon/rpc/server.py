@@ -57,9 +57,12 @@ class Server:
         """Run ``fn`` in the server's task group (callable from protocol callbacks).
 
         A ``name`` saves anyio from deriving one from ``fn`` on every request.
+        What is spawned here serves one connection: whatever it raises is
+        logged, never let into the task group, where it would end the daemon
+        and drop every other editor with it.
         """
         if self._tasks is not None:
-            self._tasks.start_soon(fn, *args, name=name or None)
+            self._tasks.start_soon(_contained, fn, args, name=name or fn.__name__)
 
     def start_request(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run one request as a plain asyncio task, tracked until it ends.
@@ -155,3 +158,10 @@ class Server:
             )
         else:
             self.connections.add(conn)
+
+
+async def _contained(fn: Callable[..., Coroutine[Any, Any, Any]], args: tuple[Any, ...]) -> None:
+    try:
+        await fn(*args)
+    except Exception:
+        log.exception("%s failed; the daemon carries on", getattr(fn, "__name__", fn))

@@ -17,8 +17,10 @@ moved aside with :func:`quarantine`, never deleted or silently replaced, and
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sqlite3
+import stat
 import time
 from pathlib import Path
 
@@ -36,9 +38,46 @@ def backups_dir(db_path: Path) -> Path:
     return db_path.parent / "backups"
 
 
+def is_corruption(exc: sqlite3.Error) -> bool:
+    """Whether SQLite says the file itself is damaged (not busy, missing or unopenable)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or name.startswith("SQLITE_CORRUPT_")
+
+
+def refuse_links(path: Path) -> None:
+    """Refuse a database whose directory or files are links, or not the user's own.
+
+    A repository can commit symbolic links. Planted where in-project storage
+    lives (``.reverie``, ``memory.db``, its WAL, its backups), they would
+    send the database, its journal or its backups out of the project: so
+    none of them may be a link, and the directory must be the user's.
+    """
+    parent = path.parent
+    try:
+        st = parent.lstat()
+    except FileNotFoundError:
+        return  # created below, as a real directory
+    link_fix = ("Reverie stores a project's memory only in a real directory of your own, so "
+                "a repository cannot redirect it. Fix: remove the link, or set "
+                'storage = "central" in the project\'s .reverie.toml.')
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise StoreError(f"{parent} is a link or not a directory. {link_fix}")
+    if st.st_uid != os.getuid():
+        raise StoreError(f"{parent} is owned by uid {st.st_uid}, not by you (uid "
+                         f"{os.getuid()}). {link_fix}")
+    for item in (path, *(Path(f"{path}{s}") for s in SIDECARS), backups_dir(path)):
+        if item.is_symlink():
+            raise StoreError(f"{item} is a symbolic link. {link_fix}")
+
+
 def _create_private(path: Path) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # planted between the check and the open
+            raise StoreError(f"{path} is a symbolic link; nothing was opened.") from None
+        raise
     os.close(fd)
     # An existing file keeps whatever mode it had; tighten it.
     if (path.stat().st_mode & 0o777) != 0o600:
@@ -80,10 +119,16 @@ def connect(
 
 
 def quick_check(conn: sqlite3.Connection) -> str | None:
-    """``None`` when the database is sound, else the first problem found."""
+    """``None`` when the database is sound, else the first problem found.
+
+    Only damage counts: an error that is not corruption (busy, I/O, out of
+    descriptors) is raised, since it says nothing about the file.
+    """
     try:
         rows = conn.execute("PRAGMA quick_check(5)").fetchall()
     except sqlite3.DatabaseError as exc:
+        if not is_corruption(exc):
+            raise
         return str(exc)
     problems = [str(r[0]) for r in rows if r[0] != "ok"]
     return "; ".join(problems) if problems else None

@@ -15,6 +15,8 @@ Conventions the memory and rules code relies on:
 
 from __future__ import annotations
 
+import sqlite3
+
 from reverie.daemon.memory import probes
 from reverie.daemon.store.migrations import Migration
 
@@ -216,3 +218,17 @@ PROJECT_MIGRATIONS: tuple[Migration, ...] = (
               _V3_DREAMING),
     Migration(4, "near-duplicate probes for remember", _V4_PROBES, backfill=probes.rebuild),
 )
+
+SEARCH_INDEXES = ("memories_fts", "rules_fts")
+
+
+def rebuild_search_indexes(conn: sqlite3.Connection) -> None:
+    """Rebuild both FTS5 indexes from their content tables.
+
+    The index lives in ordinary shadow tables, so ``quick_check`` passes when
+    their blocks are scrambled while every search fails. The content is
+    intact (it is the ``memories`` and ``rules`` tables), so the index can
+    always be rebuilt from it.
+    """
+    for table in SEARCH_INDEXES:
+        conn.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import queue
 import sqlite3
@@ -31,7 +32,7 @@ from typing import Any, TypeVar, cast
 
 import anyio
 
-from reverie.daemon.errors import StoreBusy, StoreClosed, StoreWriteFailed
+from reverie.daemon.errors import StoreBusy, StoreClosed, StoreError, StoreWriteFailed
 from reverie.daemon.store import batches, db
 from reverie.daemon.store.batches import Job
 from reverie.daemon.store.lane import BackgroundLane
@@ -42,6 +43,9 @@ log = logging.getLogger("reverie.store")
 T = TypeVar("T")
 
 MAX_PENDING_WRITES = 512
+# Failures that mean the file can be read but not written: serve reads only.
+READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC,
+                              errno.EDQUOT, errno.EFBIG})
 MAX_BATCH = 256
 READERS = 2
 DEFAULT_TIMEOUT_S = 30.0
@@ -82,9 +86,13 @@ class Store:
         label: str,
         readers: int = READERS,
         max_pending: int = MAX_PENDING_WRITES,
+        expect_data: bool = False,
     ) -> None:
         self.path = path
         self.label = label
+        # This database was created and migrated before (reverie.db says so):
+        # an empty file here is damage, not a new project.
+        self.expect_data = expect_data
         self._migrations = migrations
         self._writer_conn: sqlite3.Connection | None = None
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -106,15 +114,28 @@ class Store:
         """Open, integrity-check and migrate; run in a worker thread.
 
         Raises :class:`StoreCorrupt` (after moving the file aside) when the
-        check fails, so a damaged database is never written to.
+        file is damaged, so a damaged database is never written to; and
+        :class:`StoreError` with nothing moved when it cannot be opened for
+        any other reason (busy, out of descriptors, a planted link), since
+        quarantining a healthy database would hide every memory in it.
         """
+        db.refuse_links(self.path)
+        if self.expect_data and self.path.is_file() and self.path.stat().st_size == 0:
+            raise db.quarantine(self.path, "the file is empty, but this project had a "
+                                "database here", label=self.label)
         conn: sqlite3.Connection | None = None
         try:
             conn = db.connect(self.path)
             problem = db.quick_check(conn)
         except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
+            if not db.is_corruption(exc):
+                raise self._unopenable(exc) from None
             problem = str(exc)
-        except OSError as exc:  # e.g. a read-only or full file system
+        except OSError as exc:
+            if exc.errno not in READ_ONLY_ERRNOS:
+                raise self._unopenable(exc) from None
             self._open_read_only(exc)
             return
         if problem is not None:
@@ -134,6 +155,14 @@ class Store:
             target=self._writer_loop, name=f"writer:{self.label}", daemon=True
         )
         self._thread.start()
+
+    def _unopenable(self, exc: Exception) -> StoreError:
+        reason = getattr(exc, "strerror", None) or exc
+        return StoreError(
+            f"the {self.label} database {self.path} could not be opened ({reason}); it is "
+            "not damaged, and nothing was moved or changed. Retry; if it keeps failing, "
+            "`daemonctl doctor` and the daemon log say more."
+        )
 
     def _open_read_only(self, exc: OSError) -> None:
         """Serve reads only: the file exists but cannot be written.
