@@ -14,6 +14,7 @@ import itertools
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -214,11 +215,21 @@ def _open_socket(path: Path, timeout: float) -> socket.socket:
 def handshake(
     sock: socket.socket, hello: wire.Hello, timeout: float = CONNECT_TIMEOUT_S
 ) -> tuple[wire.Welcome, wire.FrameDecoder]:
-    """Send ``Hello`` and wait for ``Welcome``; raise ``DaemonError`` on refusal."""
+    """Send ``Hello`` and wait for ``Welcome``; raise ``DaemonError`` on refusal.
+
+    ``timeout`` bounds the whole handshake, however the answer trickles in.
+    """
     decoder = wire.FrameDecoder(wire.MAX_FRAME)
+    deadline = time.monotonic() + timeout
+    if timeout <= 0:
+        raise TimeoutError("timed out")
     sock.settimeout(timeout)
     sock.sendall(wire.encode_frame(hello))
     while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("timed out")
+        sock.settimeout(remaining)
         data = sock.recv(64 * 1024)
         if not data:
             raise ConnectionLost("the daemon closed the connection during the handshake")
@@ -245,19 +256,23 @@ def connect(
     on_notice: Callable[[wire.Notice], None] | None = None,
     on_close: Callable[[], None] | None = None,
     timeout: float = AUTOSTART_TIMEOUT_S,
+    connect_timeout: float = CONNECT_TIMEOUT_S,
 ) -> Connection:
     """Connect and handshake, starting the daemon first if none answers.
 
     ``REVERIE_NO_SPAWN=1`` turns auto-start off. Racing callers serialise on
     a spawn lock and re-check before spawning, so they end with one daemon.
+    ``connect_timeout`` bounds each attempt (connect and handshake),
+    ``timeout`` the wait for an auto-started daemon.
     """
     paths = paths or resolve()
     hello = _hello(client, session_id, client_info, project)
 
     def attempt() -> Connection:
-        sock = _open_socket(paths.socket, CONNECT_TIMEOUT_S)
+        deadline = time.monotonic() + connect_timeout
+        sock = _open_socket(paths.socket, connect_timeout)
         try:
-            welcome, decoder = handshake(sock, hello)
+            welcome, decoder = handshake(sock, hello, deadline - time.monotonic())
         except BaseException:
             sock.close()
             raise

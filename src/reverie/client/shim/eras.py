@@ -96,7 +96,12 @@ def string_fields(info: Any) -> dict[str, str] | None:
     """The ``name``/``version`` of a clientInfo, for the daemon's Hello."""
     if not isinstance(info, dict):
         return None
-    out = {k: str(info[k]) for k in ("name", "title", "version") if isinstance(info.get(k), str)}
+    out = {
+        # A lone surrogate ("\\udc80") is valid JSON but cannot go into the daemon's Hello.
+        k: info[k].encode("utf-8", "replace").decode()
+        for k in ("name", "title", "version")
+        if isinstance(info.get(k), str)
+    }
     return out or None
 
 

@@ -1,10 +1,13 @@
 """JSON-RPC 2.0 over newline-delimited stdio: codes, errors, framing.
 
 One message per line, UTF-8 (``json.dumps`` escapes newlines inside
-strings, so a message never spans lines). The stdlib codec is used rather
-than msgspec because it is already half-loaded at start-up and the shim must
-answer ``initialize`` within a few tens of milliseconds of being spawned; the
-messages are small, so the codec's speed is not what a call waits on.
+strings, so a message never spans lines). Only strict JSON is read and
+written: ``NaN`` and ``Infinity``, which the stdlib accepts, are refused
+as parse errors, and nesting too deep for the parser is a parse error too.
+The stdlib codec is used rather than msgspec because it is already
+half-loaded at start-up and the shim must answer ``initialize`` within a few
+tens of milliseconds of being spawned; the messages are small, so the
+codec's speed is not what a call waits on.
 
 The writer is the only thing that touches the real stdout, under a lock, so
 concurrent workers never interleave half-lines.
@@ -24,6 +27,16 @@ INTERNAL_ERROR: Final = -32603
 UNSUPPORTED_PROTOCOL_VERSION: Final = -32022  # defined by MCP 2026-07-28
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+# For the rare message holding a lone surrogate (an id a client sent as "\\ud800"):
+# UTF-8 cannot carry it, a JSON escape can, and the client gets back what it sent.
+_ascii_encoder = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
+def _refuse_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not JSON")
+
+
+_decoder = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 class RpcFailure(Exception):
@@ -37,13 +50,19 @@ class RpcFailure(Exception):
 
 
 def decode(line: bytes) -> Any:
-    """Parse one line; ``ValueError`` if it is not JSON (or not UTF-8)."""
-    return json.loads(line)
+    """Parse one line; ``ValueError`` if it is not strict JSON in UTF-8, or nests too deep."""
+    try:
+        return _decoder.decode(line.decode())
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def encode(message: Any) -> bytes:
-    """One message as one line, newline included."""
-    return _encoder.encode(message).encode() + b"\n"
+    """One message as one line, newline included; ``ValueError`` for NaN or infinity."""
+    try:
+        return _encoder.encode(message).encode() + b"\n"
+    except UnicodeEncodeError:
+        return _ascii_encoder.encode(message).encode() + b"\n"
 
 
 def response(request_id: Any, result: Any) -> dict[str, Any]:

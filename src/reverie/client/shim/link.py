@@ -99,6 +99,8 @@ class CallHandle:
 
 
 RECONNECT_DELAYS_S = (0.05, 0.2, 0.5)
+WIRE_INT_MIN = -(2**63)  # MessagePack's integers: int64 … uint64
+WIRE_INT_MAX = 2**64 - 1
 
 WRITE_INTERRUPTED = (
     "the daemon restarted; the write may not have completed — check with recall "
@@ -109,6 +111,70 @@ WRITE_INTERRUPTED = (
 def prewarm() -> None:
     """Load what the first call will need while the client is still reading our reply."""
     import reverie.client.connection  # noqa: F401
+
+
+def unsendable(arguments: dict[str, Any]) -> str | None:
+    """Why tool ``arguments`` cannot travel to the daemon, naming the field; or None.
+
+    Valid JSON can hold what MessagePack cannot: a string with a lone
+    surrogate (``"\\ud800"`` is not Unicode text), an integer past 64 bits, a
+    number too large for a float (Python reads ``1e400`` as infinity).
+    Iterative, since the parser allows deeper nesting than Python recursion.
+    """
+    stack: list[tuple[str, Any]] = [("", arguments)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if not _is_text(value):
+                return (
+                    f"argument `{path}` is not valid Unicode text (it holds a lone surrogate "
+                    "such as \\ud800); send it again as plain text"
+                )
+        elif isinstance(value, bool) or value is None:
+            pass
+        elif isinstance(value, int):
+            if not WIRE_INT_MIN <= value <= WIRE_INT_MAX:
+                return (
+                    f"argument `{path}` is an integer too large to send (the limits are "
+                    "-2**63 and 2**64-1); send a smaller number"
+                )
+        elif isinstance(value, float):
+            if value in (float("inf"), float("-inf")):
+                return f"argument `{path}` is a number too large to represent; send a smaller one"
+        elif isinstance(value, dict):
+            fields = []
+            for key, item in value.items():
+                name = f"{path}.{key}" if path else str(key)
+                if not _is_text(name):
+                    shown = name.encode("utf-8", "backslashreplace").decode()
+                    return f"the argument name `{shown}` is not valid Unicode text; rename it"
+                fields.append((name, item))
+            stack.extend(reversed(fields))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(value))))
+    return None
+
+
+def _is_text(text: str) -> bool:
+    """Can ``text`` be sent as UTF-8 (no lone surrogates)?"""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class _Attempt:
+    """One connection attempt, shared by every call that needs the daemon meanwhile."""
+
+    __slots__ = ("budget", "done", "failure")
+
+    def __init__(self, budget: float) -> None:
+        self.budget = budget  # the seconds its lead could give it
+        self.done = threading.Event()
+        self.failure: str | None = None  # why it failed, for those who waited on it
 
 
 class DaemonLink:
@@ -126,7 +192,8 @@ class DaemonLink:
         self._project = project
         self._client_info = client_info
         self._paths = paths
-        self._connect_lock = threading.Lock()
+        self._connect_lock = threading.Lock()  # guards the fields below; never held while waiting
+        self._attempt: _Attempt | None = None
         self._notice_lock = threading.Lock()
         self._conn: Connection | None = None
         self._generation = 0
@@ -156,46 +223,87 @@ class DaemonLink:
             "it is fixed."
         )
 
-    def _connection(self) -> tuple[Connection, int]:
-        """The live connection and its generation, connecting (and auto-starting) if needed."""
-        with self._connect_lock:
-            live = self._conn
-            if live is not None and not live.closed:
-                return live, self._generation
-            from reverie.client.connection import connect
-            from reverie.client.errors import DaemonError
-            from reverie.protocol import wire
-            from reverie.protocol.paths import PathError
+    def _connection(self, deadline: float) -> tuple[Connection, int]:
+        """The live connection and its generation, connecting (and auto-starting) if needed.
 
-            generation = self._generation + 1
-            # After a lost connection the old daemon may still be dying: a connect
-            # can land in its backlog and be reset. Give the restart a moment.
-            delays = RECONNECT_DELAYS_S if self._session_id is not None else ()
-            for delay in (*delays, None):
+        One attempt at a time, shared: whoever finds no connection leads an
+        attempt bounded by its own deadline, and everyone who needs the
+        daemon meanwhile waits for that attempt, each only until their own
+        deadline. A caller left with more time than a failed attempt had
+        tries again itself.
+        """
+        while True:
+            with self._connect_lock:
+                live = self._conn
+                if live is not None and not live.closed:
+                    return live, self._generation
+                attempt = self._attempt
+                lead = attempt is None
+                if attempt is None:
+                    attempt = self._attempt = _Attempt(deadline - time.monotonic())
+            if lead:
                 try:
-                    conn = connect(
-                        self.paths(),
-                        client="reverie-mcp",
-                        session_id=self._session_id,
-                        client_info=self._client_info(),
-                        project=self._project(),
-                        on_notice=lambda notice: self._on_notice(generation, notice),
-                    )
-                    break
-                except DaemonError as exc:
-                    if delay is None or exc.code != wire.UNAVAILABLE:
-                        raise self._unavailable(exc.message) from None
-                    log.info("reconnect failed (%s); retrying in %g s", exc.message, delay)
-                    time.sleep(delay)
-                except (PathError, OSError) as exc:
-                    raise self._unavailable(str(exc)) from None
-            if self._session_id is not None and conn.session_id != self._session_id:
-                log.info("session %s was not resumed; now %s", self._session_id, conn.session_id)
+                    return self._connect(deadline)
+                except LinkUnavailable as exc:
+                    attempt.failure = str(exc)
+                    raise
+                finally:
+                    with self._connect_lock:
+                        self._attempt = None
+                    attempt.done.set()
+            if not attempt.done.wait(max(deadline - time.monotonic(), 0.0)):
+                raise self._unavailable(
+                    f"the daemon is not responding (no connection within {self.timeout_s:g} s)"
+                )
+            if attempt.failure is not None and deadline - time.monotonic() <= attempt.budget:
+                raise LinkUnavailable(attempt.failure)
+
+    def _connect(self, deadline: float) -> tuple[Connection, int]:
+        """Open a connection within ``deadline``; only the lead of an attempt calls this."""
+        from reverie.client.connection import AUTOSTART_TIMEOUT_S, CONNECT_TIMEOUT_S, connect
+        from reverie.client.errors import DaemonError
+        from reverie.protocol import wire
+        from reverie.protocol.paths import PathError
+
+        generation = self._generation + 1  # attempts never overlap: ours to take
+        project, client_info = self._project(), self._client_info()
+        # After a lost connection the old daemon may still be dying: a connect
+        # can land in its backlog and be reset. Give the restart a moment.
+        delays = RECONNECT_DELAYS_S if self._session_id is not None else ()
+        for delay in (*delays, None):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._unavailable(
+                    f"the daemon is not responding (no connection within {self.timeout_s:g} s)"
+                )
+            try:
+                conn = connect(
+                    self.paths(),
+                    client="reverie-mcp",
+                    session_id=self._session_id,
+                    client_info=client_info,
+                    project=project,
+                    on_notice=lambda notice: self._on_notice(generation, notice),
+                    timeout=min(AUTOSTART_TIMEOUT_S, remaining),
+                    connect_timeout=min(CONNECT_TIMEOUT_S, remaining),
+                )
+                break
+            except DaemonError as exc:
+                late = time.monotonic() + (delay or 0) >= deadline
+                if delay is None or exc.code != wire.UNAVAILABLE or late:
+                    raise self._unavailable(exc.message) from None
+                log.info("reconnect failed (%s); retrying in %g s", exc.message, delay)
+                time.sleep(delay)
+            except (PathError, OSError) as exc:
+                raise self._unavailable(str(exc)) from None
+        if self._session_id is not None and conn.session_id != self._session_id:
+            log.info("session %s was not resumed; now %s", self._session_id, conn.session_id)
+        with self._connect_lock:
             self._session_id = conn.session_id
             self._conn = conn
             self._generation = generation
             self._catalog = None
-            return conn, generation
+        return conn, generation
 
     def _on_notice(self, generation: int, notice: Notice) -> None:
         if notice.event != "progress" or notice.id is None or not isinstance(notice.data, dict):
@@ -205,11 +313,12 @@ class DaemonLink:
         if callback is not None:
             callback(notice.data)
 
-    def catalog(self) -> Catalog:
+    def catalog(self, deadline: float | None = None) -> Catalog:
         """The daemon's tool catalog, fetched once per connection."""
-        deadline = time.monotonic() + self.timeout_s
+        if deadline is None:
+            deadline = time.monotonic() + self.timeout_s
         for attempt in range(2):
-            conn, _ = self._connection()
+            conn, _ = self._connection(deadline)
             cached = self._catalog
             if cached is not None:
                 return cached
@@ -246,14 +355,18 @@ class DaemonLink:
         from reverie.protocol import wire
 
         deadline = time.monotonic() + self.timeout_s
-        read_only = self.catalog().read_only.get(name, False)
         params = {"name": name, "arguments": arguments, "progress": progress is not None}
+        try:  # once, before anything is sent: what MessagePack cannot carry is the model's to fix
+            payload = wire.encode_payload(params)
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            return Outcome(is_error=True, message=f"{name}: the arguments cannot be sent ({exc})")
+        read_only = self.catalog(deadline).read_only.get(name, False)
         retried = False
         while True:
-            conn, generation = self._connection()
+            conn, generation = self._connection(deadline)
             try:
                 with self._notice_lock:
-                    wire_id, future = conn.start_call("tools.call", params)
+                    wire_id, future = conn.start_call("tools.call", payload)
                     if progress is not None:
                         self._progress[(generation, wire_id)] = progress
             except ConnectionLost:

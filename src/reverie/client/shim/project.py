@@ -47,7 +47,7 @@ def first_file_root(result: Any) -> str | None:
         uri = root.get("uri") if isinstance(root, dict) else None
         if isinstance(uri, str) and uri.startswith("file://"):
             path = unquote(urlparse(uri).path)
-            if path:
+            if path and path.encode("utf-8", "replace").decode() == path:  # no lone surrogate
                 return path
     return None
 

@@ -37,6 +37,7 @@ from reverie.client.shim.link import (
     LinkUnavailable,
     ToolRejected,
     prewarm,
+    unsendable,
 )
 from reverie.client.shim.project import ProjectHint, first_file_root
 from reverie.client.shim.workers import Workers
@@ -46,6 +47,13 @@ MAX_LINE = 16 * 1024 * 1024
 ROOTS_WAIT_S = 2.0
 EOF_GRACE_S = 0.5  # well inside the 1 s clients allow before SIGTERM
 ROOTS_REQUEST_ID = "reverie-roots-1"
+INTERNAL_MESSAGE = "internal error in reverie-mcp; see its stderr"
+
+
+def _is_id(value: Any) -> bool:
+    """A JSON-RPC id (or progress token) as MCP allows it: a string or an integer.
+    ``true`` is not an integer id, though Python's bool is an int."""
+    return isinstance(value, str | int) and not isinstance(value, bool)
 
 
 class InFlight:
@@ -98,7 +106,11 @@ class Shim:
                 self.writer.send(error(None, PARSE_ERROR, f"message longer than {MAX_LINE} bytes"))
                 continue
             if line.strip():
-                self.handle_line(line)
+                try:
+                    self.handle_line(line)
+                except Exception:  # a bug must cost one answer, never the whole session
+                    log.exception("could not handle a line")
+                    self.writer.send(error(None, INTERNAL_ERROR, INTERNAL_MESSAGE))
 
     def _drain(self, grace_s: float) -> None:
         """Wait (bounded) for answers already being worked on: a client that closes
@@ -130,7 +142,7 @@ class Shim:
             self._on_notification(method, msg.get("params"))
             return
         request_id = msg["id"]
-        if not isinstance(method, str) or not isinstance(request_id, str | int):
+        if not isinstance(method, str) or not _is_id(request_id):
             self.writer.send(
                 error(None, INVALID_REQUEST, "method must be a string, id a string or integer")
             )
@@ -199,7 +211,7 @@ class Shim:
         key = encode(request_id)
         meta = params.get("_meta")
         token = meta.get("progressToken") if isinstance(meta, dict) else None
-        work = InFlight(token if isinstance(token, str | int) else None)
+        work = InFlight(token if _is_id(token) else None)
         with self._lock:
             if key in self._in_flight:
                 raise RpcFailure(INVALID_REQUEST, f"request id {request_id} is already in flight")
@@ -219,24 +231,22 @@ class Shim:
         job: Callable[[], dict[str, Any]],
         modern: bool,
     ) -> None:
-        message: dict[str, Any] | None
+        message: bytes | None
         try:
             result = job()
-            message = response(request_id, eras.complete(result) if modern else result)
+            message = encode(response(request_id, eras.complete(result) if modern else result))
         except RpcFailure as exc:
-            message = error(request_id, exc.code, exc.message, exc.data)
+            message = encode(error(request_id, exc.code, exc.message, exc.data))
         except CallCancelled:
             message = None
-        except Exception:
+        except Exception:  # a result that is not JSON (NaN…) included
             log.exception("request %r failed", request_id)
-            message = error(
-                request_id, INTERNAL_ERROR, "internal error in reverie-mcp; see its stderr"
-            )
+            message = encode(error(request_id, INTERNAL_ERROR, INTERNAL_MESSAGE))
         try:
             with self.writer.lock:
                 work.done = True
                 if message is not None and not work.handle.cancelled:
-                    self.writer.send_locked(encode(message))
+                    self.writer.send_locked(message)
         finally:
             with self._lock:
                 self._in_flight.pop(key, None)
@@ -288,6 +298,11 @@ class Shim:
             arguments = {}
         if not isinstance(arguments, dict):
             raise RpcFailure(INVALID_PARAMS, "tools/call `arguments` must be an object")
+        if not name.isascii() and unsendable({"name": name}):
+            raise RpcFailure(INVALID_PARAMS, "tools/call `name` is not valid Unicode text")
+        problem = unsendable(arguments)
+        if problem is not None:
+            return eras.tool_error(f"{name}: {problem}")
         progress = self._progress_sender(work) if work.token is not None else None
         try:
             outcome = self.link.call_tool(name, arguments, handle=work.handle, progress=progress)
@@ -309,12 +324,15 @@ class Shim:
             for key in ("total", "message"):
                 if data.get(key) is not None:
                     params[key] = data[key]
+            try:
+                line = encode(notification("notifications/progress", params))
+            except ValueError:  # NaN is not JSON; this runs on the connection's reader
+                return
             with self.writer.lock:
                 # Strictly increasing, and nothing after the final answer or a cancel.
                 if work.done or work.handle.cancelled or progress <= work.last_progress:
                     return
                 work.last_progress = progress
-                line = encode(notification("notifications/progress", params))
                 self.writer.send_locked(line)
 
         return send
@@ -325,8 +343,12 @@ class Shim:
                 self.writer.send(
                     {"jsonrpc": "2.0", "id": ROOTS_REQUEST_ID, "method": "roots/list"}
                 )
-        elif method == "notifications/cancelled" and isinstance(params, dict):
-            key = encode(params.get("requestId"))
+        elif (
+            method == "notifications/cancelled"
+            and isinstance(params, dict)
+            and _is_id(params.get("requestId"))
+        ):
+            key = encode(params["requestId"])
             with self._lock:
                 work = self._in_flight.get(key)
             if work is not None:
