@@ -61,7 +61,7 @@ def test_bad_input_names_the_field(daemon, project) -> None:
     with daemon.connect(project=str(project)) as conn:
         assert "`content`" in fail(conn, "remember", category="decision", content="   ")
         big = "x" * (16 * 1024 + 1)
-        assert "16 KB" in fail(conn, "remember", category="decision", content=big)
+        assert "16384" in fail(conn, "remember", category="decision", content=big)
         assert "`tags`" in fail(conn, "remember", category="decision", content="a", tags=[" "])
         # Arguments that do not match the schema are tool errors the model reads (SEP-1303),
         # not protocol errors: the result names the field and carries the code.

@@ -18,11 +18,12 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import msgspec
 
+from reverie.daemon import limits
 from reverie.daemon.clock import SYSTEM_CLOCK, Clock
 from reverie.daemon.store.store import Store
 
@@ -74,12 +75,12 @@ class Event(msgspec.Struct, kw_only=True, omit_defaults=True):
 class EventFilter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Which events to return; every field narrows the selection."""
 
-    kinds: list[str] | None = None
-    agent: str | None = None
-    session_id: str | None = None
-    since: float | None = None
-    after_id: int = 0
-    limit: int = 200
+    kinds: Annotated[list[limits.Name], msgspec.Meta(max_length=64)] | None = None
+    agent: limits.Name | None = None
+    session_id: limits.Name | None = None
+    since: Annotated[float, msgspec.Meta(ge=0, le=1e11)] | None = None
+    after_id: limits.Cursor = 0
+    limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 200
     # The newest ``limit`` matches (still oldest first) instead of the oldest.
     tail: bool = False
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 import msgspec
 
+from reverie.daemon import limits
+from reverie.daemon.coordination.agents import MAX_CLAIMS_PER_AGENT
 from reverie.daemon.coordination.records import Claim, Overlap, ProjectRecord
 from reverie.daemon.errors import InvalidInput, ProjectError, ReverieError
 from reverie.daemon.projects.identity import ID_PATTERN
@@ -36,21 +38,25 @@ NOTICE_OVERLAP = "claims.overlap"
 NOTICE_TIMEOUT_S = 1.0
 
 
+# As many as an agent may hold, each a bounded path.
+ClaimPaths = Annotated[list[limits.PathText], msgspec.Meta(max_length=MAX_CLAIMS_PER_AGENT)]
+
+
 class AgentParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Start/rename an agent, set its project, and add or release claims.
 
     ``project`` is an absolute path inside the project, or a project id.
     """
 
-    project: str = ""
-    name: str | None = None
+    project: limits.ProjectText = ""
+    name: limits.Name | None = None
     start: bool = False
-    rename_to: str | None = None
-    expected_version: int | None = None
-    claim_paths: list[str] = []
-    claim_task: str | None = None
-    note: str = ""
-    release: list[int] = []
+    rename_to: limits.Name | None = None
+    expected_version: limits.Version | None = None
+    claim_paths: ClaimPaths = []
+    claim_task: limits.Line | None = None
+    note: limits.Note = ""
+    release: limits.Ids = []
     release_all: bool = False
 
 
@@ -67,7 +73,7 @@ class AgentResult(msgspec.Struct, kw_only=True):
 class AgentsListParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Active agents and their claims in a project (default: the caller's), or all."""
 
-    project: str = ""
+    project: limits.ProjectText = ""
     all: bool = False
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from reverie.daemon import limits
 from reverie.daemon.memory.briefing import show_digest
 from reverie.daemon.rpc.methods import CallContext, MethodTable
 
@@ -18,7 +19,7 @@ table = MethodTable()
 
 class TakeParams(msgspec.Struct, forbid_unknown_fields=True):
     # A path inside the project.
-    project: str
+    project: limits.ProjectText
 
 
 @table.method("digest.take", params=TakeParams)

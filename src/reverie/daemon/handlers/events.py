@@ -7,7 +7,7 @@ passes, so ``daemonctl events --follow`` needs no polling interval.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -19,7 +19,8 @@ table = MethodTable()
 
 class WaitParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     filter: EventFilter = msgspec.field(default_factory=EventFilter)
-    timeout_s: float = 25.0
+    # NaN and infinities are refused while decoding: no bound could be checked.
+    timeout_s: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 25.0
 
 
 @table.method("events.list", params=EventFilter, wakes=False)

@@ -18,6 +18,7 @@ from typing import Any
 import anyio
 import msgspec
 
+from reverie.daemon import limits
 from reverie.daemon.errors import NotFound, StoreError
 from reverie.daemon.projects.registry import ProjectContext, ProjectRegistry
 from reverie.daemon.rpc.methods import CallContext, MethodTable
@@ -27,12 +28,12 @@ table = MethodTable()
 
 
 class OpenParams(msgspec.Struct, forbid_unknown_fields=True):
-    path: str
+    path: limits.ProjectText
 
 
 class EvictParams(msgspec.Struct, forbid_unknown_fields=True):
     # ``None`` evicts every idle project.
-    id: str | None = None
+    id: limits.Name | None = None
 
 
 def _describe(ctx: ProjectContext) -> dict[str, Any]:

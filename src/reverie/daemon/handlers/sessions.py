@@ -9,10 +9,11 @@ shows the current project's marks at its top level, beside every project's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
+from reverie.daemon import limits
 from reverie.daemon.coordination.operations import current_project, known_project
 from reverie.daemon.coordination.sessions import GuardState, ProjectGuard
 from reverie.daemon.errors import InvalidInput, NotFound
@@ -23,12 +24,12 @@ table = MethodTable()
 
 class ListParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     all: bool = False  # include ended sessions (most recent first, bounded)
-    limit: int = 200
+    limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 200
 
 
 class GuardUpdateParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     briefed: bool | None = None
-    context_checked: list[str] = []
+    context_checked: limits.Files = []
 
 
 def _describe(ctx: CallContext, rec: Any) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def _guard_view(guard: GuardState, project_id: str | None) -> dict[str, Any]:
 @table.method("sessions.list", params=ListParams, wakes=False)
 async def list_sessions(ctx: CallContext, params: ListParams) -> list[dict[str, Any]]:
     records = await ctx.app.sessions.list_all(include_ended=params.all,
-                                              limit=max(1, min(params.limit, 1000)))
+                                              limit=params.limit)
     return [_describe(ctx, r) for r in records]
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -41,7 +41,7 @@ def catalog() -> Catalog:
 
 
 class CallParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    name: str
+    name: Annotated[str, msgspec.Meta(max_length=64)]
     arguments: msgspec.Raw = wire.NIL
     progress: bool = False
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from reverie.daemon import limits
 from reverie.daemon.errors import InvalidInput
 from reverie.daemon.memory import transfer
 from reverie.daemon.projects.registry import ProjectContext
@@ -23,16 +24,16 @@ MAX_IMPORT_BATCH = 1000
 
 
 class ExportParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    project: str
+    project: limits.ProjectText
     kind: transfer.Kind
-    after_id: int = 0
+    after_id: limits.Cursor = 0
     limit: Annotated[int, msgspec.Meta(ge=1, le=transfer.PAGE_LIMIT)] = transfer.PAGE_LIMIT
 
 
 class ImportParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    project: str
+    project: limits.ProjectText
     records: Annotated[list[Any], msgspec.Meta(max_length=MAX_IMPORT_BATCH)]
-    first_index: int = 0  # where this batch starts in the file, for error messages
+    first_index: limits.Cursor = 0  # where this batch starts in the file, for error messages
     # Check every record and count what would change, then roll back: lets a
     # client validate a whole file before changing anything.
     dry_run: bool = False

@@ -12,13 +12,7 @@ import os
 import posixpath
 
 from reverie.daemon.errors import InvalidInput
-
-MAX_CONTENT_BYTES = 16 * 1024
-MAX_RATIONALE_BYTES = 16 * 1024
-MAX_FILES = 32
-MAX_PATH_CHARS = 1024
-MAX_TAGS = 16
-MAX_TAG_CHARS = 64
+from reverie.daemon.limits import MAX_FILES, MAX_PATH_CHARS, MAX_TAG_CHARS, MAX_TAGS
 
 
 def text(field: str, value: str, *, limit: int, required: bool = True) -> str:
@@ -37,8 +31,12 @@ def text(field: str, value: str, *, limit: int, required: bool = True) -> str:
 
 
 def tags(values: list[str] | None) -> list[str]:
-    out: list[str] = []
-    for raw in values or []:
+    """Lower-cased, stripped, without repeats; linear in the input, which is bounded first."""
+    values = values or []
+    if len(values) > MAX_TAGS:
+        raise InvalidInput(f"`tags` has {len(values)} tags; use at most {MAX_TAGS}.")
+    out: dict[str, None] = {}
+    for raw in values:
         tag = raw.strip().lower()
         if "\x00" in tag:
             raise InvalidInput("`tags` contains a NUL character; remove it.")
@@ -46,11 +44,8 @@ def tags(values: list[str] | None) -> list[str]:
             raise InvalidInput("`tags` contains an empty tag; drop it or give it a name.")
         if len(tag) > MAX_TAG_CHARS:
             raise InvalidInput(f"`tags`: {raw[:20]!r}… is longer than {MAX_TAG_CHARS} characters.")
-        if tag not in out:
-            out.append(tag)
-    if len(out) > MAX_TAGS:
-        raise InvalidInput(f"`tags` has {len(out)} tags; use at most {MAX_TAGS}.")
-    return out
+        out[tag] = None
+    return list(out)
 
 
 def project_file(root: str, raw: str, field: str = "files") -> str:
@@ -97,9 +92,4 @@ def project_files(root: str, values: list[str] | None, field: str = "files") -> 
     values = values or []
     if len(values) > MAX_FILES:
         raise InvalidInput(f"`{field}` has {len(values)} paths; link at most {MAX_FILES}.")
-    out: list[str] = []
-    for raw in values:
-        path = project_file(root, raw, field)
-        if path not in out:
-            out.append(path)
-    return out
+    return list(dict.fromkeys(project_file(root, raw, field) for raw in values))

@@ -16,10 +16,12 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from reverie.daemon import limits
 from reverie.daemon.coordination.operations import (
     AgentParams,
     AgentsListParams,
     AgentsListResult,
+    ClaimPaths,
     agent_act,
     agents_list,
 )
@@ -29,17 +31,18 @@ from reverie.daemon.tools.catalog import Tool, ToolContext, ToolParams
 
 class AgentUpdateParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
     claim_paths: Annotated[
-        list[str], msgspec.Meta(description="Paths/globs under the project root.")
+        ClaimPaths, msgspec.Meta(description="Paths/globs under the project root.")
     ] = []
-    claim_task: str = ""
-    note: str = ""
-    release: list[int] = []
+    claim_task: limits.Line = ""
+    note: limits.Note = ""
+    release: limits.Ids = []
     release_all: bool = False
-    agent: Annotated[str, msgspec.Meta(description="Default: yours.")] = ""
+    agent: Annotated[limits.Name, msgspec.Meta(description="Default: yours.")] = ""
     start: bool = False
-    rename_to: str = ""
+    rename_to: limits.Name = ""
     expected_version: Annotated[
-        int, msgspec.Meta(description="With project: the version last seen.")
+        int, msgspec.Meta(ge=-1, le=limits.MAX_ID,
+                          description="With project: the version last seen.")
     ] = -1
 
 
@@ -95,8 +98,7 @@ async def update(ctx: ToolContext, p: AgentUpdateParams) -> AgentUpdateResult:
 
 
 class AgentsActiveParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    """Active agents and their claims in a project (default: the caller's), or all."""
-
+    # No docstring: msgspec would send it with the schema, repeating the tool's description.
     all: bool = False
 
 

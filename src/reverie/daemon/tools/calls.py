@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from reverie.daemon.coordination.operations import project_root
 from reverie.daemon.errors import InvalidInput
+from reverie.daemon.memory import validate
 from reverie.daemon.memory.activity import Actor
-from reverie.daemon.tools import validate
 from reverie.daemon.tools.catalog import ToolContext, ToolHandler, ToolParams
 from reverie.daemon.tools.guarding import Kind, guarded_call
 

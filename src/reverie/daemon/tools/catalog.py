@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 
+from reverie.daemon.limits import MAX_ID
+
 if TYPE_CHECKING:
     from reverie.daemon.rpc.methods import CallContext
 
@@ -40,6 +42,7 @@ TOOL_MODULES: tuple[str, ...] = (
 DEBUG_TOOL_MODULES: tuple[str, ...] = ("reverie.daemon.tools.info", "reverie.daemon.tools.debug")
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+UNADVERTISED = ("maxLength", "maxItems")
 
 
 class ToolParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -116,7 +119,12 @@ class Tool:
 
     @cached_property
     def input_schema(self) -> dict[str, Any]:
-        return _drop_empty_defaults(struct_schema(self.params))
+        # Size bounds and the 64-bit ceiling of ids (``daemon/limits.py``) are
+        # enforced while decoding but not advertised: on every list, string and
+        # id of every tool they would cost the catalog's byte budget, and a
+        # call over one gets a tool error that names the field and the bound.
+        schema = _strip(struct_schema(self.params), UNADVERTISED)
+        return _drop_empty_defaults(_drop_id_ceiling(schema))
 
     @cached_property
     def output_schema(self) -> dict[str, Any]:
@@ -181,6 +189,16 @@ def _strip(schema: Any, keys: tuple[str, ...]) -> Any:
         elif k not in keys:
             out[k] = _strip(v, keys)
     return out
+
+
+def _drop_id_ceiling(schema: Any) -> Any:
+    """``schema`` without ``maximum: 2**63 - 1``, the bound every id carries."""
+    if isinstance(schema, list):
+        return [_drop_id_ceiling(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {k: _drop_id_ceiling(v) for k, v in schema.items()
+            if not (k == "maximum" and v == MAX_ID)}
 
 
 def _drop_empty_defaults(schema: dict[str, Any]) -> dict[str, Any]:

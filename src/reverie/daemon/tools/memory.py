@@ -7,22 +7,20 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from reverie.daemon import limits
 from reverie.daemon.errors import NotFound
 from reverie.daemon.memory import recall as recall_query
-from reverie.daemon.memory import records
+from reverie.daemon.memory import records, validate
 from reverie.daemon.memory.results import Category, Guarded, MemoryItem, age
-from reverie.daemon.tools import validate
 from reverie.daemon.tools.calls import MemoryCall, memory_tool
 from reverie.daemon.tools.catalog import Tool, ToolParams
 
-MemoryId = Annotated[int, msgspec.Meta(ge=1)]
-
 
 class RecallParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    query: str = ""
+    query: limits.ShortText = ""
     category: Category | UnsetType = UNSET
-    tags: list[str] = []
-    file: str = ""
+    tags: limits.Tags = []
+    file: limits.PathText = ""
     limit: Annotated[int, msgspec.Meta(ge=1, le=50)] = 10
     include_archived: bool = False
 
@@ -55,10 +53,10 @@ def item(h: recall_query.Hit, now: float) -> MemoryItem:
 
 class RememberParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
     category: Category
-    content: Annotated[str, msgspec.Meta(description="≤ 16 KB")]
-    rationale: str = ""
-    tags: list[str] = []
-    files: Annotated[list[str], msgspec.Meta(description="Project files it concerns.")] = []
+    content: Annotated[limits.Content, msgspec.Meta(description="≤ 16 KB")]
+    rationale: limits.Rationale = ""
+    tags: limits.Tags = []
+    files: Annotated[limits.Files, msgspec.Meta(description="Project files it concerns.")] = []
 
 
 class RememberResult(Guarded, kw_only=True, omit_defaults=True):
@@ -71,9 +69,9 @@ class RememberResult(Guarded, kw_only=True, omit_defaults=True):
 async def remember(call: MemoryCall, params: RememberParams) -> RememberResult:
     mem = records.NewMemory(
         category=params.category,
-        content=validate.text("content", params.content, limit=validate.MAX_CONTENT_BYTES),
+        content=validate.text("content", params.content, limit=limits.MAX_CONTENT_BYTES),
         rationale=validate.text(
-            "rationale", params.rationale, limit=validate.MAX_RATIONALE_BYTES, required=False
+            "rationale", params.rationale, limit=limits.MAX_RATIONALE_BYTES, required=False
         ),
         tags=validate.tags(params.tags),
         files=validate.project_files(call.project.root, params.files),
@@ -88,9 +86,9 @@ async def remember(call: MemoryCall, params: RememberParams) -> RememberResult:
 
 
 class OutcomeParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    memory_id: MemoryId
+    memory_id: limits.Id
     worked: bool
-    note: str = ""
+    note: limits.Note = ""
 
 
 class OutcomeResult(Guarded, kw_only=True, omit_defaults=True):
@@ -108,7 +106,7 @@ def _missing(call: MemoryCall, memory_id: int) -> NotFound:
 
 @memory_tool("write")
 async def record_outcome(call: MemoryCall, params: OutcomeParams) -> OutcomeResult:
-    note = validate.text("note", params.note, limit=4000, required=False) or None
+    note = validate.text("note", params.note, limit=limits.MAX_NOTE_CHARS, required=False) or None
     actor, now = call.actor, call.now
     try:
         previous = await call.project.write(
@@ -125,8 +123,8 @@ async def record_outcome(call: MemoryCall, params: OutcomeParams) -> OutcomeResu
 
 
 class ForgetParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    memory_id: MemoryId
-    reason: str
+    memory_id: limits.Id
+    reason: limits.ShortText
 
 
 class ForgetResult(Guarded, kw_only=True, omit_defaults=True):
@@ -136,7 +134,7 @@ class ForgetResult(Guarded, kw_only=True, omit_defaults=True):
 
 @memory_tool("write")
 async def forget(call: MemoryCall, params: ForgetParams) -> ForgetResult:
-    reason = validate.text("reason", params.reason, limit=2000)
+    reason = validate.text("reason", params.reason, limit=limits.MAX_SHORT_TEXT_CHARS)
     actor, now = call.actor, call.now
     try:
         changed = await call.project.write(

@@ -7,30 +7,24 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from reverie.daemon import limits
 from reverie.daemon.errors import InvalidInput, NotFound
-from reverie.daemon.memory import preflight, rules_store
+from reverie.daemon.memory import preflight, rules_store, validate
 from reverie.daemon.memory.results import Guarded
 from reverie.daemon.memory.rules import Rule
-from reverie.daemon.tools import validate
 from reverie.daemon.tools.calls import MemoryCall, memory_tool
 from reverie.daemon.tools.catalog import Tool, ToolParams
 from reverie.daemon.tools.guarding import Kind
 
-# Item length and count are checked in the handler: in the schema they would
-# cost bytes in every conversation for five fields.
-Lines = list[str]
-MAX_LINES = 20
-MAX_LINE_CHARS = 500
-
 
 class CheckParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    intent: Annotated[str, msgspec.Meta(description="What you are about to do.")]
-    files: list[str] = []
+    intent: Annotated[limits.ShortText, msgspec.Meta(description="What you are about to do.")]
+    files: limits.Files = []
 
 
 @memory_tool("read")
 async def context_check(call: MemoryCall, params: CheckParams) -> preflight.Preflight:
-    intent = validate.text("intent", params.intent, limit=2000)
+    intent = validate.text("intent", params.intent, limit=limits.MAX_SHORT_TEXT_CHARS)
     files = validate.project_files(call.project.root, params.files)
     now = call.now
     result = await call.project.read(lambda conn: preflight.check(conn, intent, files, now))
@@ -42,16 +36,16 @@ async def context_check(call: MemoryCall, params: CheckParams) -> preflight.Pref
 
 class RulesParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
     action: Literal["list", "add", "update", "disable", "enable"] = "list"
-    rule_id: int | UnsetType = UNSET
+    rule_id: limits.Id | UnsetType = UNSET
     trigger: Annotated[
-        str, msgspec.Meta(description="Words of the intents the rule applies to.")
+        limits.Line, msgspec.Meta(description="Words of the intents the rule applies to.")
     ] | UnsetType = UNSET
-    file_globs: Lines | UnsetType = UNSET
-    must_do: Lines | UnsetType = UNSET
-    must_not: Lines | UnsetType = UNSET
-    ask_first: Lines | UnsetType = UNSET
-    warnings: Lines | UnsetType = UNSET
-    priority: int | UnsetType = UNSET
+    file_globs: limits.Lines | UnsetType = UNSET
+    must_do: limits.Lines | UnsetType = UNSET
+    must_not: limits.Lines | UnsetType = UNSET
+    ask_first: limits.Lines | UnsetType = UNSET
+    warnings: limits.Lines | UnsetType = UNSET
+    priority: Annotated[int, msgspec.Meta(ge=-100, le=100)] | UnsetType = UNSET
     include_disabled: bool = False
 
 
@@ -63,7 +57,7 @@ class RulesResult(Guarded, kw_only=True, omit_defaults=True):
 def _fields(call: MemoryCall, p: RulesParams) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if p.trigger is not UNSET:
-        fields["trigger"] = validate.text("trigger", p.trigger, limit=MAX_LINE_CHARS)
+        fields["trigger"] = validate.text("trigger", p.trigger, limit=limits.MAX_LINE_CHARS)
     for key in rules_store.LISTS:
         value = getattr(p, key)
         if value is UNSET:
@@ -71,15 +65,10 @@ def _fields(call: MemoryCall, p: RulesParams) -> dict[str, Any]:
         lines = [line.strip() for line in value]
         if any(not line or "\x00" in line for line in lines):
             raise InvalidInput(f"`{key}` contains an empty line; remove it.")
-        if len(lines) > MAX_LINES or any(len(line) > MAX_LINE_CHARS for line in lines):
-            raise InvalidInput(f"`{key}`: at most {MAX_LINES} lines of {MAX_LINE_CHARS} "
-                              "characters each.")
         if key == "file_globs":
             lines = [_glob(call, line) for line in lines]
         fields[key] = list(dict.fromkeys(lines))
     if p.priority is not UNSET:
-        if not -100 <= p.priority <= 100:
-            raise InvalidInput("`priority` must be between -100 and 100.")
         fields["priority"] = p.priority
     return fields
 
