@@ -95,6 +95,9 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     max_in_flight: Annotated[int, msgspec.Meta(ge=1)] = 64
     # A peer that does not read its answers for this long is disconnected.
     send_timeout_s: Seconds = 30.0
+    # All answers waiting for peers that do not read them, across connections;
+    # beyond it the most backed-up peers are disconnected.
+    max_buffered_output: Annotated[int, msgspec.Meta(ge=1 << 20)] = 64 << 20
     # On shutdown, in-flight requests get this long to finish.
     drain_timeout_s: Seconds = 10.0
     # Keep the event loop and the database writers on one CPU (Linux), so

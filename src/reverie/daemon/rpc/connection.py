@@ -34,7 +34,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("reverie.server")
 
+# A connection's output budget: once this much waits to be sent, its writes
+# pause, and no further request of it is read or answered inline until the
+# peer reads (which also bounds what pipelined inline answers can pile up).
 WRITE_BUFFER_HIGH = 1024 * 1024
+# Requests decoded per step of the read loop, so the budget is checked often.
+DECODE_BATCH = 16
 REFUSAL_LINGER_S = 0.25
 
 
@@ -101,6 +106,18 @@ class Connection(asyncio.Protocol):
         self._timer = asyncio.get_running_loop().call_later(
             self.server.limits.send_timeout_s, self._stalled
         )
+        self.server.output_backed_up(self)
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of answers waiting for the peer to read them."""
+        transport = self._transport
+        return transport.get_write_buffer_size() if transport is not None else 0
+
+    def drop(self, why: str) -> None:
+        log.info("dropping a peer (pid %s): %s", self.peer.pid, why)
+        if self._transport is not None:
+            self._transport.abort()
 
     def resume_writing(self) -> None:
         self._write_paused = False
@@ -218,18 +235,22 @@ class Connection(asyncio.Protocol):
 
     def _stalled(self) -> None:
         self._timer = None
-        log.info("dropping a peer that stopped reading (pid %s)", self.peer.pid)
-        if self._transport is not None:
-            self._transport.abort()
+        self.drop("it stopped reading its answers")
 
     # Requests
 
     def _pump(self, data: bytes) -> None:
-        """Decode and dispatch as much as the in-flight cap allows."""
+        """Decode and dispatch as much as the in-flight cap and the output budget allow.
+
+        Inline answers are written as they are made, a batch at a time, and
+        decoding stops once the transport pauses: a peer that pipelines
+        requests and never reads gets at most one budget of answers, and its
+        remaining requests wait, undecoded, behind a paused read.
+        """
         out: list[bytes] = []
         cap = self.server.limits.max_in_flight
-        while not self._closing:
-            room = cap - len(self._scopes)
+        while not self._closing and not self._write_paused:
+            room = min(cap - len(self._scopes), DECODE_BATCH)
             try:
                 msgs = self._decoder.feed(data, limit=max(room, 0))
             except wire.FrameError as exc:
@@ -239,6 +260,9 @@ class Connection(asyncio.Protocol):
             data = b""
             if not msgs:
                 break
+            if out:  # the previous batch's inline answers; may pause writing
+                self.write(b"".join(out))
+                out.clear()
             for msg in msgs:
                 if isinstance(msg, wire.Request):
                     self._dispatch(msg, out)
@@ -291,19 +315,26 @@ class Connection(asyncio.Protocol):
     ) -> None:
         try:
             with scope:
+                value: Any = None
+                failure: bytes | None = None
                 try:
                     value = await method.handler(
                         CallContext(self.server.app, self, request_id), params
                     )
-                    frame = encode_result(request_id, value)
                 except ReverieError as exc:
-                    frame = error_frame(request_id, exc)
+                    failure = error_frame(request_id, exc)
                 except Exception:
                     log.exception("handler %s failed", method.name)
-                    frame = internal_error(request_id)
-                if self._write_paused:
-                    await self._writable.wait()
+                    failure = internal_error(request_id)
+                frame = failure or encode_result(request_id, value)
+                del value
+                # Into the transport's buffer even while the peer is slow: there
+                # it is counted against the global output budget, which drops the
+                # most backed-up peers (a value held back unencoded would weigh as
+                # much, uncounted).
                 self.write(frame)
+                if self._write_paused:
+                    self.server.output_backed_up(self)
         finally:
             busy.mark()
             self._scopes.pop(request_id, None)

@@ -90,6 +90,19 @@ class Server:
     def in_flight(self) -> int:
         return self._in_flight
 
+    def output_backed_up(self, conn: Connection) -> None:
+        """A connection's answers pile up: keep all such output within the global budget.
+
+        Each connection's own budget bounds it; this bounds their sum, by
+        dropping the stalled peers holding the most until the rest fits.
+        """
+        stalled = sorted((c for c in self.connections if c.buffered), key=lambda c: c.buffered)
+        total = sum(c.buffered for c in stalled)
+        while stalled and total > self.limits.max_buffered_output:
+            worst = stalled.pop()
+            total -= worst.buffered
+            worst.drop("the daemon's output budget is spent and it reads nothing")
+
     def connection_closed(self, conn: Connection) -> None:
         self.connections.discard(conn)
         if conn.session_id is not None:
