@@ -62,6 +62,55 @@ def test_unusable_file_is_moved_aside(store: StateStore, content: bytes, reason:
     assert store.dirty  # the clean state gets written
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000],
+    ids=["array", "object"],
+)
+def test_a_deeply_nested_file_is_moved_aside(store: StateStore, content: bytes) -> None:
+    store.path.write_bytes(content)
+    assert store.load() == DaemonState()
+    assert store.recovered is not None and "nested too deeply" in store.recovered.reason
+    assert Path(store.recovered.moved_to or "").read_bytes() == content
+    assert not store.path.exists() and store.dirty
+
+
+def test_a_directory_in_the_files_place_is_moved_aside(store: StateStore) -> None:
+    store.path.mkdir()
+    (store.path / "x").write_bytes(b"inside")
+    assert store.load() == DaemonState()
+    assert store.recovered is not None and "directory" in store.recovered.reason
+    moved = Path(store.recovered.moved_to or "")
+    assert moved.is_dir() and (moved / "x").read_bytes() == b"inside"
+    assert not store.path.exists() and store.dirty
+    save(store)
+    assert store.path.is_file()
+
+
+def test_a_fifo_in_the_files_place_is_moved_aside_not_read(store: StateStore) -> None:
+    os.mkfifo(store.path)  # reading it would block the start forever
+    assert store.load() == DaemonState()
+    assert store.recovered is not None and "not a regular file" in store.recovered.reason
+    assert stat.S_ISFIFO(os.lstat(store.recovered.moved_to or "").st_mode)
+    assert not store.path.exists()
+
+
+def test_moved_aside_directories_count_towards_the_three_kept(store: StateStore) -> None:
+    for i in range(5):
+        if i % 2:
+            store.path.write_bytes(b"garbage %d" % i)
+        else:
+            store.path.mkdir()
+            (store.path / "n").write_bytes(b"dir %d" % i)
+        store.clock.advance(1)
+        StateStore(store.path, store.clock).load()
+    kept = sorted(
+        (p / "n").read_bytes() if p.is_dir() else p.read_bytes()
+        for p in store.path.parent.glob("daemon-state.corrupt-*")
+    )
+    assert kept == [b"dir 2", b"dir 4", b"garbage 3"]
+
+
 def test_only_the_last_three_corrupt_files_are_kept(store: StateStore) -> None:
     for i in range(5):
         store.path.write_bytes(b"garbage %d" % i)

@@ -88,6 +88,19 @@ def test_a_tag_that_is_not_utf8_is_a_frame_error():
         wire.FrameDecoder().feed(len(body).to_bytes(4, "big") + body)
 
 
+@pytest.mark.parametrize("kind", [wire.Request, wire.Result, wire.Notice])
+def test_a_frame_nested_too_deeply_is_a_frame_error(kind):
+    # msgspec walks Raw payloads too, and raises RecursionError past the
+    # interpreter's depth: that must be a FrameError like any bad frame.
+    deep = msgspec.Raw(b"\x91" * 100_000 + b"\xc0")
+    msg = {wire.Request: wire.Request(1, "x", deep), wire.Result: wire.Result(1, deep),
+           wire.Notice: wire.Notice("x", deep)}[kind]
+    frame = wire.encode_frame(msg)
+    decoder = wire.FrameDecoder(wire.MAX_FRAME)
+    with pytest.raises(wire.FrameError, match="nested too deeply"):
+        decoder.feed(frame)
+
+
 def test_limit_leaves_later_frames_buffered():
     frames = wire.encode_frame(wire.Cancel(1)) + wire.encode_frame(wire.Cancel(2))
     decoder = wire.FrameDecoder()

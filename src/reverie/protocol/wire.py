@@ -146,7 +146,9 @@ class FrameDecoder:
 
     Copes with partial frames and several frames per read. An oversize or
     zero length is rejected as soon as the header arrives, so a hostile peer
-    can never make us buffer more than one maximum-size frame.
+    can never make us buffer more than one maximum-size frame. Every bad
+    body, including one nested deeper than the interpreter can recurse,
+    raises :class:`FrameError` and nothing else.
     """
 
     __slots__ = ("_buf", "_pos", "max_frame")
@@ -194,6 +196,10 @@ class FrameDecoder:
                 # ValueError too: msgspec lets UnicodeDecodeError escape from
                 # a tag that is not valid UTF-8.
                 raise FrameError(f"undecodable frame: {exc}") from None
+            except RecursionError:
+                # msgspec decodes (and skips, even inside a Raw payload)
+                # recursively, so depth is bounded by the interpreter's stack.
+                raise FrameError("undecodable frame: nested too deeply") from None
             pos = start + size
         if pos == end:
             buf.clear()

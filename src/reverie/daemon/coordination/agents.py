@@ -281,6 +281,13 @@ class AgentRegistry:
         if len(held) + len(new) > MAX_CLAIMS_PER_AGENT:
             raise InvalidInput(f"an agent may hold at most {MAX_CLAIMS_PER_AGENT} claims; "
                            "release some or claim a directory instead of its files")
+        # Overlaps are decided before anything is written: a claim whose check
+        # fails has claimed nothing. Their events commit with the claims.
+        owner = (session_id, agent.name)
+        seen = set(self._claims)
+        found = {key: [o for o in self._claims.values() if self._collides(project_id, owner,
+                                                                          *key, o)]
+                 for key in dict.fromkeys(wanted)}
         now = self._clock.time()
         agent.last_active, agent.lease_expires = now, now + self.lease_s
         snapshot = msgspec.structs.replace(agent)
@@ -298,23 +305,43 @@ class AgentRegistry:
                                  target=target, note=note, created_at=now))
             return out
 
-        # Overlaps are found against the claims as they are when ours commit.
         events = [Event(kind=ev.CLAIM_ADDED, session_id=session_id, agent=agent.name,
                         to_project=project_id, success=True,
                         data={"kind": k, "target": t, "note": note}) for k, t in new]
+        events += [self._conflict_event(owner, project_id, target, theirs)
+                   for (_, target), collide in found.items() for theirs in collide]
         added = await self.events.write(events, insert) or []
         for c in added:
             self._claims[c.id] = c
         mine = [*added, *(held[k] for k in dict.fromkeys(wanted) if k in held)]
-        overlaps = [o for c in mine for o in self.overlaps_of(c)]
-        if overlaps:
-            await self.events.record(*(Event(
-                kind=ev.CONFLICT_DETECTED, session_id=session_id, agent=agent.name,
-                to_project=project_id, success=True, error="overlapping claims",
-                data={"mine": o.mine.target, "theirs": o.theirs.target,
-                      "their_agent": o.theirs.agent, "their_session": o.theirs.session_id})
-                for o in overlaps))
+        # Report against the claims as they are now: those found before that
+        # are still live, and any committed by others while ours was written.
+        overlaps: list[Overlap] = []
+        late: list[Event] = []
+        for c in mine:
+            before = {o.id for o in found[(c.kind, c.target)]}
+            for other in self._claims.values():
+                if other.id in before:
+                    if self.is_live(other.session_id, other.agent):
+                        overlaps.append(Overlap(mine=c, theirs=other))
+                elif other.id not in seen and self._collides(project_id, owner, c.kind,
+                                                             c.target, other):
+                    overlaps.append(Overlap(mine=c, theirs=other))
+                    late.append(self._conflict_event(owner, project_id, c.target, other))
+        if late:
+            try:
+                await self.events.record(*late)
+            except Exception:  # the claims are committed: the caller must hear of them
+                log.exception("could not record %d overlap(s) found after claiming", len(late))
         return mine, overlaps
+
+    @staticmethod
+    def _conflict_event(owner: tuple[str, str], project_id: str, target: str,
+                        theirs: Claim) -> Event:
+        return Event(kind=ev.CONFLICT_DETECTED, session_id=owner[0], agent=owner[1],
+                     to_project=project_id, success=True, error="overlapping claims",
+                     data={"mine": target, "theirs": theirs.target,
+                           "their_agent": theirs.agent, "their_session": theirs.session_id})
 
     async def release(self, session_id: str, name: str | None,
                       claim_ids: Iterable[int] | None) -> list[Claim]:
@@ -351,20 +378,20 @@ class AgentRegistry:
 
     def overlaps_of(self, mine: Claim) -> list[Overlap]:
         """Claims of other live agents in the same project that collide with ``mine``."""
-        out = []
-        for other in self._claims.values():
-            if (other.project_id != mine.project_id or other.kind != mine.kind
-                    or (other.session_id, other.agent) == (mine.session_id, mine.agent)
-                    or not self.is_live(other.session_id, other.agent)):
-                continue
-            if mine.kind == "path":
-                hit = claim_rules.paths_overlap(mine.target, other.target)
-            else:
-                hit = (claim_rules.normalise_task(mine.target)
-                       == claim_rules.normalise_task(other.target))
-            if hit:
-                out.append(Overlap(mine=mine, theirs=other))
-        return out
+        owner = (mine.session_id, mine.agent)
+        return [Overlap(mine=mine, theirs=other) for other in self._claims.values()
+                if self._collides(mine.project_id, owner, mine.kind, mine.target, other)]
+
+    def _collides(self, project_id: str, owner: tuple[str, str], kind: ClaimKind,
+                  target: str, other: Claim) -> bool:
+        """Does ``other`` (another live agent's) collide with ``owner``'s claim on ``target``?"""
+        if (other.project_id != project_id or other.kind != kind
+                or (other.session_id, other.agent) == owner
+                or not self.is_live(other.session_id, other.agent)):
+            return False
+        if kind == "path":
+            return claim_rules.paths_overlap(target, other.target)
+        return claim_rules.normalise_task(target) == claim_rules.normalise_task(other.target)
 
     def claims_touching(self, project_id: str, files: Iterable[str], *,
                         exclude: tuple[str, str] | None = None) -> list[Claim]:

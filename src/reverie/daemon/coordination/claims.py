@@ -43,9 +43,12 @@ def _is_wild(segment: str) -> bool:
 
 
 def _segments(pattern: str) -> tuple[str, ...]:
-    parts = tuple(p for p in pattern.split("/") if p not in ("", "."))
+    parts = [p for p in pattern.split("/") if p not in ("", ".")]
     # A claim covers what lies below what it names.
-    return parts if parts and parts[-1] == "**" else (*parts, "**")
+    if not parts or parts[-1] != "**":
+        parts.append("**")
+    # "**/**" means what "**" means; one of a run keeps the automata below small.
+    return tuple(p for i, p in enumerate(parts) if p != "**" or i == 0 or parts[i - 1] != "**")
 
 
 def _literal_edges(segment: str) -> tuple[str, str]:
@@ -68,34 +71,83 @@ def _segments_overlap(a: str, b: str) -> bool:
     return prefix_ok and suffix_ok
 
 
+def _positions(segments: tuple[str, ...]) -> tuple[int, dict[str, int]]:
+    """Bit masks over segment positions: where ``**`` is, and where each other segment is."""
+    star, where = 0, dict[str, int]()
+    for i, seg in enumerate(segments):
+        if seg == "**":
+            star |= 1 << i
+        else:
+            where[seg] = where.get(seg, 0) | 1 << i
+    return star, where
+
+
 @lru_cache(maxsize=4096)
-def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    if not a:
-        return all(s == "**" for s in b)
-    if not b:
-        return all(s == "**" for s in a)
-    if a[0] == "**":
-        return _overlap(a[1:], b) or _overlap(a, b[1:])
-    if b[0] == "**":
-        return _overlap(a, b[1:]) or _overlap(a[1:], b)
-    return _segments_overlap(a[0], b[0]) and _overlap(a[1:], b[1:])
-
-
 def paths_overlap(a: str, b: str) -> bool:
-    """Could one file be covered by both claims?"""
-    return _overlap(_segments(a), _segments(b))
+    """Could one file be covered by both claims?
+
+    Reachability on the grid of segment positions (i in ``a``, j in ``b``),
+    one row of ``b`` positions per bit mask, so it neither recurses nor costs
+    more than one pass over ``a``: a ``**`` on either side may take nothing
+    (a step along its own side) or one more segment of the other side (a
+    step along the other); two plain segments step together when they overlap.
+    """
+    sa, sb = _segments(a), _segments(b)
+    n, m = len(sa), len(sb)
+    star_b, where_b = _positions(sb)
+    full = (1 << (m + 1)) - 1
+    diag_masks: dict[str, int] = {}
+
+    def close(row: int, a_star: bool) -> int:
+        if a_star:  # a's ** takes any number of b's segments: everything right of the first
+            return full & ~((row & -row) - 1) if row else 0
+        # b's ** may take nothing; runs of ** are collapsed, so one step closes it.
+        return row | (row & star_b) << 1
+
+    row = close(1, n > 0 and sa[0] == "**")
+    for i in range(n):
+        seg = sa[i]
+        if seg == "**":
+            nxt = row  # a's ** takes nothing
+        else:
+            mask = diag_masks.get(seg)
+            if mask is None:
+                mask = 0
+                for other, at in where_b.items():
+                    if _segments_overlap(seg, other):
+                        mask |= at
+                diag_masks[seg] = mask
+            # b's ** takes a's segment, or the two segments step together.
+            nxt = (row & star_b) | (row & mask) << 1
+        row = close(nxt & full, i + 1 < n and sa[i + 1] == "**")
+        if not row:
+            return False
+    return bool(row >> m & 1)
 
 
 @lru_cache(maxsize=4096)
-def _match(pattern: tuple[str, ...], path: tuple[str, ...]) -> bool:
-    if not pattern:
-        return not path
-    if pattern[0] == "**":
-        return _match(pattern[1:], path) or (bool(path) and _match(pattern, path[1:]))
-    return bool(path) and fnmatchcase(path[0], pattern[0]) and _match(pattern[1:], path[1:])
-
-
 def covers(pattern: str, path: str) -> bool:
-    """Does a claim on ``pattern`` cover the file ``path`` (both project-relative)?"""
-    parts = tuple(p for p in posixpath.normpath(path).split("/") if p not in ("", "."))
-    return _match(_segments(pattern), parts)
+    """Does a claim on ``pattern`` cover the file ``path`` (both project-relative)?
+
+    The glob run as an automaton over its segment positions, one bit each,
+    fed the path's segments one at a time: no recursion, one pass.
+    """
+    segs = _segments(pattern)
+    parts = [p for p in posixpath.normpath(path).split("/") if p not in ("", ".")]
+    star, where = _positions(segs)
+    accept = 1 << len(segs)
+    masks: dict[str, int] = {}
+    state = 1 | (1 & star) << 1  # a ** may take nothing; runs are collapsed
+    for part in parts:
+        mask = masks.get(part)
+        if mask is None:
+            mask = 0
+            for seg, at in where.items():
+                if fnmatchcase(part, seg):
+                    mask |= at
+            masks[part] = mask
+        state = (state & star) | (state & mask) << 1
+        state |= (state & star) << 1
+        if not state:
+            return False
+    return bool(state & accept)

@@ -6,13 +6,15 @@ change fields and call :meth:`StateStore.mark_dirty`; a burst of changes
 becomes one atomic write (``store/durable_file.py``). Transitions that must
 be on disk before they continue await :meth:`StateStore.flush`.
 
-A file that cannot be decoded is never silently reset: it is moved aside,
-the daemon starts clean, and ``status`` says what happened.
+A file that cannot be used (undecodable, nested too deeply, a directory) is
+never silently reset: it is moved aside, the daemon starts clean, and
+``status`` says what happened.
 """
 
 from __future__ import annotations
 
 import logging
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +99,9 @@ def decode(data: bytes) -> tuple[DaemonState, int]:
         raw = msgspec.json.decode(data)
     except msgspec.DecodeError as exc:
         raise StateError(f"not valid JSON ({exc})") from None
+    except RecursionError:
+        # msgspec recurses per level: depth is bounded by the interpreter's stack.
+        raise StateError("not usable JSON (nested too deeply)") from None
     if not isinstance(raw, dict):
         raise StateError(f"expected a JSON object, found {type(raw).__name__}")
     found = raw.get("schema_version", 0)
@@ -114,6 +119,8 @@ def decode(data: bytes) -> tuple[DaemonState, int]:
         state = msgspec.convert(raw, DaemonState)
     except msgspec.ValidationError as exc:
         raise StateError(f"does not match the state schema ({exc})") from None
+    except RecursionError:
+        raise StateError("does not match the state schema (nested too deeply)") from None
     return state, found
 
 
@@ -139,10 +146,24 @@ class StateStore:
         self._write_lock: anyio.Lock | None = None
 
     def load(self) -> DaemonState:
-        """Read the file: missing → defaults, unreadable → quarantined and clean."""
+        """Read the file: missing → defaults, unusable → quarantined and clean.
+
+        Unusable is anything that cannot be our file: undecodable, nested
+        too deeply to decode, or not a regular file at all (a directory, a
+        FIFO that would block the start forever).
+        """
         self.swept = [p.name for p in durable_file.sweep_temp_files(self.path.parent)]
         if self.swept:
             log.warning("swept leftover state temp files: %s", ", ".join(self.swept))
+        try:
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:  # missing, or a link to nothing: written fresh on save
+            self.state = DaemonState()
+            return self.state
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            self._quarantine(f"{kind}, not the state file")
+            return self.state
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:

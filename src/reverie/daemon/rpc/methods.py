@@ -69,6 +69,9 @@ class Method:
             raise InvalidInput(f"{self.name}: {exc}") from None
         except msgspec.DecodeError as exc:
             raise InvalidInput(f"{self.name}: undecodable params: {exc}") from None
+        except RecursionError:
+            # The frame decoded at a shallower stack than this: same bytes, no room left.
+            raise InvalidInput(f"{self.name}: params nested too deeply") from None
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -64,22 +65,40 @@ def unused_name(name: Callable[[str], Path]) -> Path:
 
 
 def quarantine(path: Path, keep: int, now: float | None = None) -> Path:
-    """Move an unreadable state file aside, keeping only the newest ``keep``.
+    """Move an unusable state file aside, keeping only the newest ``keep``.
 
     The file is kept rather than deleted so a person can see what went wrong;
     the cap stops a daemon that crashes in a loop from filling the disk.
+    Whatever sits at ``path`` is moved as it is: a directory, or a link (never
+    what it points to). Pruning older ones is best effort: a leftover that
+    cannot be removed must not stop the daemon from starting.
     """
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now if now is not None else time.time()))
     target = unused_name(lambda tail: path.with_name(f"{path.stem}.corrupt-{stamp}{tail}"
                                                      f"{path.suffix}"))
     os.replace(path, target)
-    os.utime(target)  # order by when it was moved aside, not last written
+    # Order by when it was moved aside, not last written; a link's own time.
+    with contextlib.suppress(OSError):
+        os.utime(target, follow_symlinks=False)
     fsync_dir(path.parent)
-    olds = sorted(
-        path.parent.glob(f"{path.stem}.corrupt-*{path.suffix}"), key=lambda p: p.stat().st_mtime_ns
-    )
+    olds = sorted(path.parent.glob(f"{path.stem}.corrupt-*{path.suffix}"), key=_moved_at)
     for old in olds[: max(0, len(olds) - keep)]:
         if old != target:
-            with contextlib.suppress(FileNotFoundError):
-                old.unlink()
+            _remove(old)
     return target
+
+
+def _moved_at(path: Path) -> int:
+    try:
+        return path.lstat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+def _remove(path: Path) -> None:
+    """Delete a moved-aside file, link or directory tree; never what a link points to."""
+    with contextlib.suppress(OSError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()

@@ -166,10 +166,19 @@ class Tool:
         }
 
     def decode_arguments(self, raw: msgspec.Raw | bytes) -> ToolParams:
-        """Decode MessagePack arguments into the params Struct (ValidationError names the field)."""
+        """Decode MessagePack arguments into the params Struct.
+
+        Raises only ``msgspec.ValidationError`` (naming the field) or
+        ``msgspec.DecodeError``, which ``tools.call`` turns into an
+        ``isError`` result: arguments nested deeper than the interpreter can
+        recurse are undecodable, not an internal error.
+        """
         if bytes(raw) == b"\xc0":  # nil: no arguments given
             raw = b"\x80"
-        return msgspec.msgpack.decode(raw, type=self.params)
+        try:
+            return msgspec.msgpack.decode(raw, type=self.params)
+        except RecursionError:
+            raise msgspec.DecodeError("arguments nested too deeply") from None
 
 
 def _strip(schema: Any, keys: tuple[str, ...]) -> Any:
