@@ -129,10 +129,12 @@ def check_state_file(paths: Paths) -> Iterator[Finding]:
         yield Finding("state file", OK, f"{path} not written yet")
         return
     try:
+        if not path.is_file():  # a directory, or a FIFO that would block the read
+            raise ValueError("not a regular file")
         data = json.loads(path.read_bytes())
         if not isinstance(data, dict) or not isinstance(data.get("schema_version"), int):
             raise ValueError("no schema_version")
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, RecursionError) as exc:
         yield Finding("state file", FAIL, f"{path} does not decode ({exc})",
                       "restart the daemon: it quarantines the file and starts clean")
         return

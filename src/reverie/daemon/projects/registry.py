@@ -58,6 +58,8 @@ class ProjectContext:
                            expect_data=expect_data)
         self.clock = clock
         self.users = 0
+        # Other live checkouts declaring this id that share its (central) store.
+        self.shared_roots: set[str] = set()
         self.search_rebuilt = False
         self.last_used = clock.monotonic()
         self.last_active_wall = self.opened_at_wall = clock.time()
@@ -214,6 +216,10 @@ class ProjectRegistry:
                 ctx = self._use_open(identity)
                 if ctx is not None:
                     return ctx
+                other = self._contexts.get(identity.id)
+                if other is not None:  # open for another root or another store
+                    await self._reconcile(other, identity)
+                    continue
                 closing = self._closing.get(identity.id)
                 if closing is not None:
                     await closing.wait()
@@ -227,20 +233,47 @@ class ProjectRegistry:
                 return await self._open(identity)
 
     def _use_open(self, identity: ProjectIdentity) -> ProjectContext | None:
+        """The open context for ``identity``, counted as used; None if it must be reconciled."""
         ctx = self._contexts.get(identity.id)
-        if ctx is None:
+        if ctx is None or (identity.root != ctx.root and identity.root not in ctx.shared_roots):
             return None
-        if ctx.root != identity.root and ctx.identity.config.storage == "in-project":
-            raise ProjectError(
-                wire.CONFLICT,
-                f"project id {identity.id!r} is already open for {ctx.root}, "
-                f"but {identity.root} declares the same id. Give each project "
-                "its own id in .reverie.toml.",
-            )
         ctx.users += 1
         ctx.last_used = self._clock.monotonic()
         self._contexts.move_to_end(identity.id)
         return ctx
+
+    async def _reconcile(self, ctx: ProjectContext, identity: ProjectIdentity) -> None:
+        """``identity`` declares the id of ``ctx``, open for another root: which case is it?
+
+        The old root no longer being this project means the project moved:
+        follow it (a central store just learns the new root; an in-project
+        store is closed once idle and reopened where it now lives). Two live
+        checkouts sharing an id share its memory only if it is kept in one
+        place (central storage); otherwise say so, since each would
+        otherwise write where the other cannot see.
+        """
+        new_db = identity.db_path(self.projects_dir)
+        if await self._still_declares(ctx.root, identity.id):
+            if ctx.db_path != new_db:
+                raise _split_storage(identity, new_db, ctx.identity, ctx.db_path)
+            ctx.shared_roots.add(identity.root)
+            return
+        log.info("project %s moved from %s to %s; following it", identity.id, ctx.root,
+                 identity.root)
+        if ctx.db_path == new_db:
+            ctx.identity = identity
+            await self._record_open(ctx)
+            return
+        while ctx.in_use:  # its holders finish with the old path first
+            await anyio.sleep(0.05)
+        await self._close(ctx, f"moved to {identity.root}")
+
+    async def _still_declares(self, root: str, project_id: str) -> bool:
+        try:
+            found = await self.resolve(root)
+        except (ProjectError, OSError):
+            return False
+        return found.id == project_id and found.root == root
 
     async def _open(self, identity: ProjectIdentity) -> ProjectContext:
         opening = _Opening()
@@ -252,6 +285,11 @@ class ProjectRegistry:
                 db_path = identity.db_path(self.projects_dir)
                 known = await self.global_store.read(
                     lambda conn: global_db.get_project(conn, identity.id))
+                if (known is not None and known["db_path"] != str(db_path)
+                        and known["root"] != identity.root
+                        and await self._still_declares(known["root"], identity.id)):
+                    other = await self.resolve(known["root"])
+                    raise _split_storage(identity, db_path, other, Path(known["db_path"]))
                 ctx = ProjectContext(identity, db_path, self._clock, expect_data=(
                     known is not None and known["db_path"] == str(db_path)))
                 try:
@@ -369,3 +407,16 @@ class ProjectRegistry:
             self._clock.monotonic, self._changed, self.next_deadline, self.evict_expired,
             "evicting idle projects",
         )
+
+
+def _split_storage(
+    identity: ProjectIdentity, db_path: Path, other: ProjectIdentity, other_db: Path
+) -> ProjectError:
+    return ProjectError(
+        wire.CONFLICT,
+        f"project id {identity.id!r} is declared by two checkouts that keep its memory in "
+        f"different places: {other.root} ({other.config.storage} storage, {other_db}) and "
+        f"{identity.root} ({identity.config.storage} storage, {db_path}). Each would write "
+        "where the other cannot see, so nothing was written. Fix: give both the same "
+        "`storage` in .reverie.toml to share one memory, or give one of them its own `id`.",
+    )
