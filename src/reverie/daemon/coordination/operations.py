@@ -95,7 +95,7 @@ async def resolve_project_id(app: DaemonApp, text: str) -> str:
         identity = await app.projects.resolve(text)
         app.agents.roots[identity.id] = identity.root
         return identity.id
-    if not _ID_RE.match(text):
+    if not _ID_RE.fullmatch(text):
         raise InvalidInput(f"project {text!r} is neither an absolute path nor a project id; "
                        "see `daemonctl projects` for ids")
     return text

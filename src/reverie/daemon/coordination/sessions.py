@@ -47,6 +47,10 @@ EPHEMERAL_CLIENTS = frozenset({"daemonctl"})
 MAX_CONTEXT_CHECKS = 2000
 # How soon a session save that the disk refused is tried again.
 SAVE_RETRY_S = 30.0
+# Ended sessions kept for `daemonctl sessions --all`; older ones go, with their
+# events, checked after every PRUNE_EVERY ends.
+MAX_ENDED_SESSIONS = 1000
+PRUNE_EVERY = 50
 
 
 class ProjectGuard(msgspec.Struct, kw_only=True):
@@ -88,15 +92,25 @@ class SessionRecord(msgspec.Struct, kw_only=True):
 
 
 class _Live:
-    """A session that has not ended, and how it is attached right now."""
+    """A session that has not ended, and how it is attached right now.
 
-    __slots__ = ("conn", "detached_at", "pid_checks", "record")
+    A session may be resumed by a second connection while its first is still
+    open (an editor reconnecting before it noticed the old socket died): it
+    stays attached until the last of them closes.
+    """
+
+    __slots__ = ("conns", "detached_at", "pid_checks", "record")
 
     def __init__(self, record: SessionRecord, conn: Any) -> None:
         self.record = record
-        self.conn = conn
+        self.conns: list[Any] = [conn] if conn is not None else []
         self.detached_at: float | None = None
         self.pid_checks: list[float] = []
+
+    @property
+    def conn(self) -> Any:
+        """The newest connection, where notices go; None while detached."""
+        return self.conns[-1] if self.conns else None
 
 
 def process_alive(pid: int, started: float | None) -> bool:
@@ -165,8 +179,11 @@ class SessionRegistry:
         grace_s: float = GRACE_S,
         idle_s: float = IDLE_S,
         pid_rechecks_s: tuple[float, ...] = PID_RECHECKS_S,
+        max_ended: int = MAX_ENDED_SESSIONS,
     ) -> None:
         self.events = events
+        self.max_ended = max_ended
+        self._ended_since_prune = 0
         self.grace_s = grace_s
         self.idle_s = idle_s
         self.pid_rechecks_s = pid_rechecks_s
@@ -226,7 +243,8 @@ class SessionRegistry:
         info = client_info or {}
         if live is not None:
             rec = live.record
-            live.conn, live.detached_at, live.pid_checks = conn, None, []
+            live.conns.append(conn)
+            live.detached_at, live.pid_checks = None, []
             rec.pid, rec.pid_started = pid, process_started(pid)
             rec.cwd, rec.last_seen = cwd or rec.cwd, now
             rec.client_name = info.get("name", rec.client_name)
@@ -258,10 +276,13 @@ class SessionRegistry:
     async def detach(self, session_id: str, conn: Any) -> None:
         """The session's connection closed: start the grace period."""
         live = self._live.get(session_id)
-        if live is None or live.conn is not conn:
-            return  # ended, or already taken over by a newer connection
+        if live is None or conn not in live.conns:
+            return  # ended already
+        live.conns.remove(conn)
+        if live.conns:
+            return  # another connection still has it
         now = self._clock.time()
-        live.conn, live.detached_at = None, now
+        live.detached_at = now
         live.pid_checks = [now + d for d in self.pid_rechecks_s]
         rec = live.record
         if rec.pid is not None and not self._alive(rec.pid, rec.pid_started):
@@ -283,10 +304,42 @@ class SessionRegistry:
         await self._persist(rec, Event(kind=ev.SESSION_ENDED, session_id=rec.id, success=True,
                                        data={"reason": reason}))
         log.info("session %s (%s) ended: %s", rec.id, rec.client, reason)
-        if live.conn is not None:
-            live.conn.close()
+        for conn in live.conns:
+            conn.close()
+        self._ended_since_prune += 1
+        if self._ended_since_prune >= PRUNE_EVERY:
+            await self._prune_ended()
         self._wake()
         return rec
+
+    async def _prune_ended(self) -> None:
+        """Keep the newest ``max_ended`` ended sessions; drop the rest and their events.
+
+        Ended sessions are history for ``daemonctl sessions --all``; a client
+        that connects and disconnects in a loop would otherwise add a row and
+        its events every time, forever.
+        """
+        self._ended_since_prune = 0
+        keep = self.max_ended
+
+        def prune(c: sqlite3.Connection) -> int:
+            old = [row[0] for row in c.execute(
+                "SELECT id FROM sessions WHERE ended_at IS NOT NULL "
+                "ORDER BY ended_at DESC LIMIT -1 OFFSET ?", (keep,))]
+            for i in range(0, len(old), 500):
+                chunk = old[i:i + 500]
+                marks = ",".join("?" * len(chunk))
+                c.execute(f"DELETE FROM events WHERE session_id IN ({marks})", chunk)
+                c.execute(f"DELETE FROM sessions WHERE id IN ({marks})", chunk)
+            return len(old)
+
+        try:
+            dropped = await self.store.write(prune)
+        except StoreError as exc:
+            log.warning("could not prune ended sessions: %s", exc)
+            return
+        if dropped:
+            log.info("pruned %d ended sessions and their events", dropped)
 
     # Reading and touching
 

@@ -79,6 +79,10 @@ def load_config(path: Path) -> ProjectConfig:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectError(wire.INVALID_PARAMS, f"{path}: cannot be read ({exc}).") from None
+    except RecursionError:
+        raise ProjectError(
+            wire.INVALID_PARAMS, f"{path}: nested too deeply to read. Fix the file and retry."
+        ) from None
     allowed = ", ".join(ProjectConfig.__struct_fields__)
     try:
         config = msgspec.convert(raw, ProjectConfig)
@@ -91,7 +95,7 @@ def load_config(path: Path) -> ProjectConfig:
             f"{path}: {where}{text}. Allowed keys: {allowed}; storage is \"central\" or "
             "\"in-project\"; guard is \"off\", \"advise\" or \"enforce\".",
         ) from None
-    if config.id is not None and not _ID_RE.match(config.id):
+    if config.id is not None and not _ID_RE.fullmatch(config.id):
         raise ProjectError(
             wire.INVALID_PARAMS,
             f"{path}: key `id`: {config.id!r} is not a valid project id; use 1-64 letters, "
@@ -126,6 +130,10 @@ def find_root(path: str | os.PathLike[str], *, home: str | None = None) -> tuple
     if not os.path.isabs(path):
         raise ProjectError(
             wire.INVALID_PARAMS, f"project path must be absolute, got {os.fspath(path)!r}"
+        )
+    if "\x00" in os.fspath(path):
+        raise ProjectError(
+            wire.INVALID_PARAMS, f"project path {os.fspath(path)!r} contains a NUL character"
         )
     real = os.path.realpath(path)
     if not os.path.exists(real):

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("reverie.server")
 
 ACCEPT_BATCH = 64
+ACCEPT_BACKOFF_S = 0.1
 
 
 class Server:
@@ -48,6 +49,7 @@ class Server:
         self._idle = anyio.Event()
         self._idle.set()
         self._accept_scope: anyio.CancelScope | None = None
+        self._accept_failures = 0
         self._tasks: anyio.abc.TaskGroup | None = None
         self._requests: set[asyncio.Task[None]] = set()
 
@@ -147,9 +149,17 @@ class Server:
                 except BlockingIOError:
                     break
                 except OSError as exc:  # e.g. out of file descriptors: back off
-                    log.warning("accept failed: %s", exc)
-                    await anyio.sleep(0.1)
+                    # Once per burst: the failure repeats ten times a second.
+                    if not self._accept_failures:
+                        log.warning("accept failed: %s; retrying every %g s", exc,
+                                    ACCEPT_BACKOFF_S)
+                    self._accept_failures += 1
+                    await anyio.sleep(ACCEPT_BACKOFF_S)
                     break
+                if self._accept_failures:
+                    log.warning("accepting again after %d failed attempts",
+                                self._accept_failures)
+                    self._accept_failures = 0
                 await self._admit(client, loop)
 
     async def _admit(self, client: socket.socket, loop: asyncio.AbstractEventLoop) -> None:

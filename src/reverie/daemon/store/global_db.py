@@ -104,6 +104,8 @@ GLOBAL_MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(2, "sessions, agents, claims and the events audit trail", _V2_COORDINATION),
+    Migration(3, "events by session, so ended sessions are pruned with their events",
+              ("CREATE INDEX events_session ON events(session_id)",)),
 )
 
 

@@ -315,7 +315,10 @@ class Store:
         with self._readers_lock:
             conn = self._idle_readers.pop() if self._idle_readers else None
         if conn is None:
-            conn = db.connect(self.path, readonly=True, immutable=self.read_only is not None)
+            try:
+                conn = db.connect(self.path, readonly=True, immutable=self.read_only is not None)
+            except sqlite3.Error as exc:  # e.g. out of descriptors: not the disk's fault
+                raise self._unopenable(exc) from None
             with self._readers_lock:
                 self._all_readers.append(conn)
         try:
