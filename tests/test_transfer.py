@@ -61,7 +61,8 @@ def test_a_bad_record_changes_nothing(daemon, home, env):
     bad.write_text("\n".join(json.dumps(x) for x in (header, good, wrong)) + "\n")
     r = daemonctl(env, "import", str(bad), "--project", str(target))
     assert r.returncode == 1
-    assert "record 3" in r.stderr and "category" in r.stderr
+    assert "line 3" in r.stderr and "`category`" in r.stderr
+    assert "nothing was imported" in r.stderr
     with daemon.connect(project=str(target)) as conn:
         assert call(conn, "recall", query="fine memory")["memories"] == []
 
@@ -76,3 +77,42 @@ def test_not_json_and_not_an_export_are_refused(daemon, home, env):
     alien.write_text('{"hello": "world"}\n')
     r = daemonctl(env, "import", str(alien), "--project", str(target))
     assert r.returncode == 1 and "not a Reverie export" in r.stderr
+
+
+def test_export_pages_are_bounded_in_bytes(tmp_path) -> None:
+    import sqlite3
+
+    from reverie.daemon.memory import transfer
+    from reverie.daemon.store.migrations import migrate
+    from reverie.daemon.store.schema import PROJECT_MIGRATIONS
+
+    conn = sqlite3.connect(tmp_path / "memory.db", isolation_level=None)
+    migrate(conn, PROJECT_MIGRATIONS, label="test")
+    conn.executemany(
+        "INSERT INTO memories (category, content, created_at, updated_at) VALUES (?, ?, 1, 1)",
+        [("learning", f"{i} " + "x" * 10_000) for i in range(10)])
+    seen, after, pages = [], 0, 0
+    while after is not None:
+        records, after = transfer.export_page(conn, "memories", after, 1000, max_bytes=25_000)
+        assert records and sum(len(r["content"]) for r in records) <= 25_000
+        seen += [r["content"].split()[0] for r in records]
+        pages += 1
+    assert seen == [str(i) for i in range(10)] and pages == 5
+    # one record larger than the budget still goes, alone
+    records, after = transfer.export_page(conn, "memories", 0, 1000, max_bytes=100)
+    assert len(records) == 1 and after == 1
+
+
+def test_a_refused_record_is_named_in_data(daemon, home) -> None:
+    import pytest
+
+    from reverie.client.errors import DaemonError
+
+    target = make_project(home, "target")
+    with daemon.connect(project=str(target)) as conn, pytest.raises(DaemonError) as refused:
+        conn.call("transfer.import", {
+            "project": str(target), "first_index": 5, "dry_run": True, "records": [
+                {"type": "memory", "category": "decision", "content": "fine"},
+                {"type": "rule", "trigger": "deploy", "priority": 2**63}]})
+    assert refused.value.code == "invalid_params" and refused.value.data == {"record": 7}
+    assert refused.value.message.startswith("record 7: `priority`"), refused.value.message

@@ -45,4 +45,9 @@ Lines = Annotated[list[Line], msgspec.Meta(max_length=MAX_LINES)]
 Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 Ids = Annotated[list[Id], msgspec.Meta(max_length=MAX_IDS)]
 Cursor = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
+# A rule's priority, as the `rules` tool and import take it.
+Priority = Annotated[int, msgspec.Meta(ge=-100, le=100)]
+# Unix times up to the end of the year 9999, the last a datetime can show.
+MAX_TIME = 253_402_300_799.0
+Time = Annotated[float, msgspec.Meta(ge=0, le=MAX_TIME)]
 Version = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]

@@ -2,7 +2,9 @@
 
 A header record (format, version, schema version, project) comes first, then
 one record per line. Written to a temporary file and renamed, so an
-interrupted export never leaves a truncated file behind.
+interrupted export never leaves a truncated file behind; an output path that
+cannot be written (a directory, a missing parent) is reported, not raised.
+The daemon bounds each page in bytes, so any project can be exported.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any
 
-from reverie.client.ctl.common import EXIT_OK, daemon_connection
+from reverie.client.ctl.common import EXIT_OK, CommandError, daemon_connection
 
 KINDS = ("memories", "rules", "activity")
 
@@ -45,18 +47,36 @@ def export(conn: Any, project: str, out: IO[str]) -> dict[str, int]:
     return counts
 
 
+def _unwritable(target: Path, exc: OSError | None = None) -> CommandError:
+    if target.is_dir():
+        why = "it is a directory; name a file in it, like " + str(target / "export.jsonl")
+    elif not target.parent.is_dir():
+        why = f"{target.parent} is not a directory that exists"
+    else:
+        why = (exc.strerror or str(exc)) if exc is not None else "unknown"
+    return CommandError(f"cannot write {target}: {why}")
+
+
 def run(args: argparse.Namespace) -> int:
     project = os.path.abspath(args.project)
+    target = Path(args.output).absolute() if args.output and args.output != "-" else None
+    if target is not None and (target.is_dir() or not target.parent.is_dir()):
+        raise _unwritable(target)  # before asking the daemon for anything
     with daemon_connection() as conn:
-        if not args.output or args.output == "-":
+        if target is None:
             counts = export(conn, project, sys.stdout)
         else:
-            target = Path(args.output).absolute()
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+            except OSError as exc:
+                raise _unwritable(target, exc) from None
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as out:
                     counts = export(conn, project, out)
                 os.replace(tmp, target)
+            except OSError as exc:
+                Path(tmp).unlink(missing_ok=True)
+                raise _unwritable(target, exc) from None
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise

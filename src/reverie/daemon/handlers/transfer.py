@@ -1,9 +1,11 @@
 """``transfer.*``: export a project page by page, import records in batches.
 
 The daemon owns the databases, so ``daemonctl export``/``import`` go through
-it: export pages keep every frame small whatever the project's size, and
-each import batch is one transaction, so a bad record leaves nothing
-half-written.
+it: export pages are bounded in bytes as well as records, so every frame
+stays small whatever the project holds, and each import batch is one
+transaction, so a bad record leaves nothing half-written. A refused record
+is named in the message (``record N``) and in ``data`` (``{"record": N}``),
+so a client can point at its line in the file.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ async def import_(ctx: CallContext, params: ImportParams) -> dict[str, Any]:
     async with ctx.app.projects.hold(params.project) as project:
         def merge(conn: Any) -> dict[str, dict[str, int]]:
             counts = transfer.import_records(
-                conn, params.records, now, params.first_index
+                conn, params.records, now, params.first_index, root=project.root
             )
             if params.dry_run:
                 raise _RolledBack(counts)  # the writer rolls this write back
@@ -82,7 +84,10 @@ async def import_(ctx: CallContext, params: ImportParams) -> dict[str, Any]:
             return {"project": {"id": project.id, "name": project.name},
                     "counts": done.counts, "dry_run": True}
         except InvalidInput as exc:
-            raise InvalidInput(f"{exc}; nothing from this batch was imported") from None
+            if params.dry_run:  # a dry run never writes anything
+                raise
+            raise InvalidInput(f"{exc}; nothing from this batch was imported",
+                               data=exc.data) from None
         added = sum(c["added"] for c in counts.values())
         if added:
             await project.log_activity("import", f"imported {added} records")

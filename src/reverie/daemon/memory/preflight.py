@@ -6,23 +6,34 @@ is linked to one of the files, or when it shares enough words with the
 intent: at least half of the intent's distinct terms, but never more than
 two are required. Matching rules are merged into the four rule lists. Every
 item says why it is there.
+
+The result never fails for being large: a text longer than the tools allow
+(an old import could store one) is cut and says so, items past
+:data:`RESULT_BYTES` are left out, and ``truncated`` is then true.
 """
 
 from __future__ import annotations
 
 import math
 import sqlite3
+from typing import Any
 
 import msgspec
 
+from reverie.daemon import limits
 from reverie.daemon.memory import fts, ranking, rules_store
 from reverie.daemon.memory import rules as rules_engine
-from reverie.daemon.memory.results import Guarded
+from reverie.daemon.memory.results import Guarded, clip
 from reverie.daemon.memory.text import terms, words
 
 PER_KIND = 5
 CANDIDATES = 50
 _CONCERN = "(m.category IN ('warning', 'decision') OR m.outcome = 'failed')"
+# What a result read by a model may hold, far under the wire's 16 MiB frame.
+RESULT_BYTES = 1024 * 1024
+# A rule line or a reason is at most this many characters when the tools write it.
+_LINE_BYTES = 4 * limits.MAX_LINE_CHARS
+_WHY_BYTES = 4 * limits.MAX_SHORT_TEXT_CHARS
 
 
 class Advice(msgspec.Struct, kw_only=True):
@@ -39,6 +50,9 @@ class Preflight(Guarded, kw_only=True, omit_defaults=True):
     warnings: list[Advice] = []
     failed: list[Advice] = []
     decisions: list[Advice] = []
+    # True when texts were cut or items left out to stay small. Typed loosely,
+    # like `guard`: a boolean schema would cost bytes in every conversation.
+    truncated: Any = None
 
 
 def _memories(
@@ -81,9 +95,33 @@ def _memories(
     return sorted(found.values(), key=lambda v: -v[4])
 
 
+class _Filler:
+    """Adds advice while the result stays within :data:`RESULT_BYTES`."""
+
+    def __init__(self, out: Preflight) -> None:
+        self.out = out
+        self.left = RESULT_BYTES
+
+    def add(self, bucket: list[Advice], text: str, limit: int, source: str, why: str) -> bool:
+        """False once the result is full: then nothing more is added."""
+        text, cut = clip(text, limit)
+        why, cut_why = clip(why, _WHY_BYTES)
+        advice = Advice(text=text, source=source, why=why)
+        size = len(msgspec.msgpack.encode(advice))
+        if cut or cut_why or size > self.left:
+            self.out.truncated = True
+        if size > self.left:
+            self.left = 0
+            return False
+        self.left -= size
+        bucket.append(advice)
+        return True
+
+
 def check(conn: sqlite3.Connection, intent: str, files: list[str], now: float) -> Preflight:
     out = Preflight(has_concerns=False, must_do=[], must_not=[], ask_first=[], warnings=[],
                     failed=[], decisions=[])
+    filler = _Filler(out)
     for mid, cat, content, outcome, _score, why in _memories(conn, intent, files, now):
         if outcome == "failed":
             bucket = out.failed
@@ -93,7 +131,7 @@ def check(conn: sqlite3.Connection, intent: str, files: list[str], now: float) -
             bucket = out.decisions
         if len(bucket) < PER_KIND:
             label = f"{cat} {mid}" + (" (failed)" if outcome == "failed" else "")
-            bucket.append(Advice(text=content, source=label, why=why))
+            filler.add(bucket, content, limits.MAX_CONTENT_BYTES, label, why)
     seen: set[tuple[str, str]] = set()
     for m in rules_engine.match(rules_store.all_rules(conn, include_disabled=False), intent,
                                 files):
@@ -103,8 +141,13 @@ def check(conn: sqlite3.Connection, intent: str, files: list[str], now: float) -
                 if key in seen:
                     continue
                 seen.add(key)
-                getattr(out, kind).append(Advice(text=text, source=f"rule {m.rule.id}",
-                                                 why=m.why))
+                if not filler.add(getattr(out, kind), text, _LINE_BYTES, f"rule {m.rule.id}",
+                                  m.why):
+                    break
+            if filler.left == 0:
+                break
+        if filler.left == 0:
+            break
     out.has_concerns = bool(out.must_do or out.must_not or out.ask_first or out.warnings
                             or out.failed)
     return out

@@ -45,3 +45,15 @@ def age(seconds: float) -> str:
     if seconds < 86400:
         return f"{int(seconds // 3600)}h"
     return f"{int(seconds // 86400)}d"
+
+
+def clip(text: str, limit: int) -> tuple[str, bool]:
+    """``text`` in at most ``limit`` UTF-8 bytes, and whether it had to be cut.
+
+    A cut text ends by saying so. Cheap for a huge text: only its head is encoded.
+    """
+    if len(text) * 4 <= limit or (len(text) <= limit and len(text.encode()) <= limit):
+        return text, False
+    mark = f" … [trimmed: {len(text)} characters in all]"
+    head = text[:limit].encode()[: max(0, limit - len(mark.encode()))]
+    return head.decode("utf-8", "ignore") + mark, True

@@ -93,3 +93,15 @@ def project_files(root: str, values: list[str] | None, field: str = "files") -> 
     if len(values) > MAX_FILES:
         raise InvalidInput(f"`{field}` has {len(values)} paths; link at most {MAX_FILES}.")
     return list(dict.fromkeys(project_file(root, raw, field) for raw in values))
+
+
+def rule_glob(root: str | None, pattern: str) -> str:
+    """A rule's file glob as the project stores it: relative to its root, never leaving it."""
+    if pattern.startswith("/"):
+        if root is None:
+            raise InvalidInput("`file_globs` cannot be checked without the project's root")
+        pattern = project_file(root, pattern, "file_globs")
+    if pattern == ".." or pattern.startswith("../") or "/../" in pattern:
+        raise InvalidInput(f"`file_globs`: {pattern!r} leaves the project; patterns are "
+                           "relative to the project root, like src/**/*.py.")
+    return pattern

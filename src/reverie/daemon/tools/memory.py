@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from reverie.daemon import limits
 from reverie.daemon.errors import NotFound
+from reverie.daemon.memory import preflight, records, validate
 from reverie.daemon.memory import recall as recall_query
-from reverie.daemon.memory import records, validate
-from reverie.daemon.memory.results import Category, Guarded, MemoryItem, age
+from reverie.daemon.memory.results import Category, Guarded, MemoryItem, age, clip
 from reverie.daemon.tools.calls import MemoryCall, memory_tool
 from reverie.daemon.tools.catalog import Tool, ToolParams
 
@@ -27,6 +27,9 @@ class RecallParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
 
 class RecallResult(Guarded, kw_only=True, omit_defaults=True):
     memories: list[MemoryItem]
+    # True when texts were cut or memories left out to stay small (as in
+    # context_check). Typed loosely, like `guard`, to spare catalog bytes.
+    truncated: Any = None
 
 
 @memory_tool("read")
@@ -39,16 +42,34 @@ async def recall(call: MemoryCall, params: RecallParams) -> RecallResult:
     )
     now = call.now
     hits = await call.project.read(lambda conn: recall_query.run(conn, query, now))
-    call.service.recalls.note(call.project.identity, [h.id for h in hits], now)
-    return RecallResult(memories=[item(h, now) for h in hits])
+    # Never "result too large": each memory is cut to what `remember` allows
+    # (an old import could store more), and those past the budget left out.
+    memories: list[MemoryItem] = []
+    truncated, left = False, preflight.RESULT_BYTES
+    for h in hits:
+        memory, cut = item(h, now)
+        size = len(msgspec.msgpack.encode(memory))
+        truncated = truncated or cut or size > left
+        if size > left:
+            break
+        left -= size
+        memories.append(memory)
+    call.service.recalls.note(call.project.identity, [m.id for m in memories], now)
+    return RecallResult(memories=memories, truncated=True if truncated else None)
 
 
-def item(h: recall_query.Hit, now: float) -> MemoryItem:
-    return MemoryItem(
-        id=h.id, category=h.category, content=h.content, rationale=h.rationale,
-        tags=h.tags, files=h.files, outcome=h.outcome, age=age(now - h.created_at),
+def item(h: recall_query.Hit, now: float) -> tuple[MemoryItem, bool]:
+    """The memory as recall shows it, within `remember`'s limits, and whether it was cut."""
+    content, cut_content = clip(h.content, limits.MAX_CONTENT_BYTES)
+    rationale, cut_rationale = clip(h.rationale, limits.MAX_RATIONALE_BYTES)
+    tags = [t[: limits.MAX_TAG_CHARS] for t in h.tags[: limits.MAX_TAGS]]
+    files = [f[: limits.MAX_PATH_CHARS] for f in h.files[: limits.MAX_FILES]]
+    memory = MemoryItem(
+        id=h.id, category=h.category, content=content, rationale=rationale,
+        tags=tags, files=files, outcome=h.outcome, age=age(now - h.created_at),
         score=round(h.score, 4), archived=h.archived,
     )
+    return memory, cut_content or cut_rationale or tags != h.tags or files != h.files
 
 
 class RememberParams(ToolParams, kw_only=True, forbid_unknown_fields=True):

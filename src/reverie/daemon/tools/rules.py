@@ -45,7 +45,7 @@ class RulesParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
     must_not: limits.Lines | UnsetType = UNSET
     ask_first: limits.Lines | UnsetType = UNSET
     warnings: limits.Lines | UnsetType = UNSET
-    priority: Annotated[int, msgspec.Meta(ge=-100, le=100)] | UnsetType = UNSET
+    priority: limits.Priority | UnsetType = UNSET
     include_disabled: bool = False
 
 
@@ -66,20 +66,11 @@ def _fields(call: MemoryCall, p: RulesParams) -> dict[str, Any]:
         if any(not line or "\x00" in line for line in lines):
             raise InvalidInput(f"`{key}` contains an empty line; remove it.")
         if key == "file_globs":
-            lines = [_glob(call, line) for line in lines]
+            lines = [validate.rule_glob(call.project.root, line) for line in lines]
         fields[key] = list(dict.fromkeys(lines))
     if p.priority is not UNSET:
         fields["priority"] = p.priority
     return fields
-
-
-def _glob(call: MemoryCall, pattern: str) -> str:
-    if pattern.startswith("/"):
-        pattern = validate.project_file(call.project.root, pattern, "file_globs")
-    if pattern == ".." or pattern.startswith("../") or "/../" in pattern:
-        raise InvalidInput(f"`file_globs`: {pattern!r} leaves the project; patterns are "
-                          "relative to the project root, like src/**/*.py.")
-    return pattern
 
 
 def _kind(p: RulesParams) -> Kind:
