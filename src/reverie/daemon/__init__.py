@@ -5,7 +5,8 @@ The map (``docs/ARCHITECTURE.md`` tells the same tour at more length):
 - ``main``: the composition root. ``build_app`` makes every subsystem; ``serve``
   takes the lock, binds, serves, drains and shuts down.
 - ``app``: ``DaemonApp``, the plain container every handler reaches.
-- ``config``, ``clock``, ``errors``, ``logs``, ``deadlines``: what every room uses.
+- ``config``, ``clock``, ``errors``, ``limits``, ``logs``, ``deadlines``: what every
+  room uses (``limits``: the bounds on everything a caller sends).
 - ``rpc/``: the transport (listener, connections, method table, peer
   credentials, the instance lock, service-manager notify).
 - ``handlers/``: wire adapters, one module per method group.
