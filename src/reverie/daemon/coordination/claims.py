@@ -15,6 +15,7 @@ suffixes rule it out.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from fnmatch import fnmatchcase
 from functools import lru_cache
 
@@ -110,13 +111,7 @@ def paths_overlap(a: str, b: str) -> bool:
         if seg == "**":
             nxt = row  # a's ** takes nothing
         else:
-            mask = diag_masks.get(seg)
-            if mask is None:
-                mask = 0
-                for other, at in where_b.items():
-                    if _segments_overlap(seg, other):
-                        mask |= at
-                diag_masks[seg] = mask
+            mask = _mask(diag_masks, seg, where_b, _segments_overlap)
             # b's ** takes a's segment, or the two segments step together.
             nxt = (row & star_b) | (row & mask) << 1
         row = close(nxt & full, i + 1 < n and sa[i + 1] == "**")
@@ -139,15 +134,23 @@ def covers(pattern: str, path: str) -> bool:
     masks: dict[str, int] = {}
     state = 1 | (1 & star) << 1  # a ** may take nothing; runs are collapsed
     for part in parts:
-        mask = masks.get(part)
-        if mask is None:
-            mask = 0
-            for seg, at in where.items():
-                if fnmatchcase(part, seg):
-                    mask |= at
-            masks[part] = mask
+        mask = _mask(masks, part, where, fnmatchcase)
         state = (state & star) | (state & mask) << 1
         state |= (state & star) << 1
         if not state:
             return False
     return bool(state & accept)
+
+
+def _mask(
+    cache: dict[str, int], key: str, where: dict[str, int], match: Callable[[str, str], bool]
+) -> int:
+    """The positions whose segment ``match``es ``key``, one bit each, remembered per key."""
+    mask = cache.get(key)
+    if mask is None:
+        mask = 0
+        for seg, at in where.items():
+            if match(key, seg):
+                mask |= at
+        cache[key] = mask
+    return mask
