@@ -87,8 +87,9 @@ async def call_tool(ctx: CallContext, params: CallParams) -> CallOutcome:
     try:
         args = tool.decode_arguments(params.arguments)
     except msgspec.ValidationError as exc:
-        return failure(InvalidInput(f"{tool.name}: invalid arguments: {_field_message(exc)}",
-                                    data={"tool": tool.name}))
+        return failure(InvalidInput(
+            f"{tool.name}: invalid arguments: {_field_message(exc, tool.input_schema)}",
+            data={"tool": tool.name}))
     except msgspec.DecodeError as exc:
         return failure(InvalidInput(f"{tool.name}: undecodable arguments: {exc}",
                                     data={"tool": tool.name}))
@@ -112,10 +113,20 @@ async def call_tool(ctx: CallContext, params: CallParams) -> CallOutcome:
     return CallOutcome(structured=msgspec.to_builtins(value))
 
 
-def _field_message(exc: msgspec.ValidationError) -> str:
-    """msgspec says ``... - at `$.limit```; models read ``limit`` more easily."""
+def _field_message(exc: msgspec.ValidationError, schema: dict[str, Any]) -> str:
+    """msgspec's message, worded for a model: the field first, and an enum's values.
+
+    msgspec says ``Invalid enum value 'note' - at `$.category```; a model reads
+    ``category`` more easily, and can only correct the value if it is told
+    which ones are allowed (SEP-1303: the error result is all it sees).
+    """
     text = str(exc)
     head, sep, where = text.rpartition(" - at `$.")
-    if sep:
-        return f"`{where.rstrip('`')}`: {head}"
-    return text
+    if not sep:
+        return text
+    field = where.rstrip("`")
+    prop = schema.get("properties", {}).get(field, {})
+    allowed = prop.get("enum") if isinstance(prop, dict) else None
+    if allowed:
+        head += "; allowed: " + ", ".join(str(v) for v in allowed)
+    return f"`{field}`: {head}"
