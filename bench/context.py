@@ -138,25 +138,29 @@ def collect() -> dict[str, int]:
             daemon.stop()
 
 
+def verdict(name: str, value: int, sizes: dict[str, int]) -> tuple[str, bool | None]:
+    """The target a figure is held to, and whether it meets it (None: no target)."""
+    ref = REFERENCE.get(name)
+    if name == "agents_active, 2 agents / 5 claims":
+        return "≤ 600 bytes", value <= 600
+    if name == "tools/list":
+        return "≤ 10,240 bytes", value <= 10 * 1024
+    if name == "recall, 10 hits" and ref:
+        return "≥ 25 % smaller than the reference", value <= 0.75 * ref
+    if name == "briefing, first after a dream":
+        plain = sizes["briefing"]
+        return f"≤ 1.1× an ordinary briefing ({plain:,} bytes)", value <= 1.1 * plain
+    return "", None
+
+
 def run(quick: bool) -> Section:
     sizes = collect()
     figures = []
-    targets = {
-        "agents_active, 2 agents / 5 claims": ("≤ 600 bytes", lambda v: v <= 600),
-        "tools/list": ("≤ 10,240 bytes", lambda v: v <= 10 * 1024),
-    }
     for name, value in sizes.items():
         ref = REFERENCE.get(name)
-        target, check = targets.get(name, ("", None))
-        if name == "recall, 10 hits" and ref:
-            target, check = "≥ 25 % smaller than the reference", (lambda v, r=ref: v <= 0.75 * r)
-        if name == "briefing, first after a dream":
-            plain = sizes["briefing"]
-            target = f"≤ 1.1× an ordinary briefing ({plain:,} bytes)"
-            check = (lambda v, p=plain: v <= 1.1 * p)
+        target, ok = verdict(name, value, sizes)
         figures.append(Figure(name, f"{value:,} bytes", target=target,
-                              reference=f"{ref:,} bytes" if ref else "",
-                              ok=check(value) if check else None))
+                              reference=f"{ref:,} bytes" if ref else "", ok=ok))
     return Section(
         title="What reaches the model", command="python -m bench context",
         figures=figures,
