@@ -42,6 +42,7 @@ from reverie.daemon.coordination.records import (
     ProjectRecord,
     check_name,
     default_agent_name,
+    max_claim_id,
     read_live,
     save_agent,
 )
@@ -71,6 +72,10 @@ class AgentRegistry:
         self._clock = clock
         self._agents: dict[tuple[str, str], Agent] = {}
         self._claims: dict[int, Claim] = {}
+        # Claim ids are never reused: a released id could otherwise come back
+        # to name another claim (SQLite hands out max(rowid)+1). The high-water
+        # mark survives restarts in the ``claim_added`` events.
+        self._next_claim_id = 1
         # project id → root, learned when a path was resolved; turns absolute
         # claim paths into project-relative ones.
         self.roots: dict[str, str] = {}
@@ -85,6 +90,8 @@ class AgentRegistry:
         nobody could have renewed it, so it says nothing about the agent.
         """
         agents, claims = await self.events.store.read(read_live)
+        self._next_claim_id = max(self._next_claim_id,
+                                  await self.events.store.read(max_claim_id) + 1)
         now = self._clock.time()
         for agent in agents:
             if agent.ended_at is None:
@@ -142,16 +149,15 @@ class AgentRegistry:
         agent = (self._agents.get((session_id, name)) if name is not None
                  else self.default_agent(session_id))
         if agent is None:
-            which = f"agent {name!r}" if name else "an agent"
-            raise NotFound(f"this session has no {which}; start it first (start=true and "
-                           "its name)", data={"agent": name or ""})
+            which = f"agent {name}" if name else "an agent"
+            raise NotFound(f"this session has no {which}; start it first (start=true, "
+                           "agent=<its name>)", data={"agent": name or ""})
         if agent.ended_at is not None or agent.lease_expires <= self._clock.time():
             raise LeaseExpired(
-                f"agent {agent.name!r}'s lease expired after {self.lease_s / 60:g} min "
+                f"agent {agent.name}'s lease expired after {self.lease_s / 60:g} min "
                 "without activity and its claims were released; start it again (start=true, "
-                f"name={agent.name!r}) and re-claim what you still work on",
-                data={"agent": agent.name, "session_id": session_id,
-                      "expired_at": agent.ended_at or agent.lease_expires},
+                f"agent={agent.name}) and re-claim what you still work on",
+                data={"agent": agent.name},
             )
         return agent
 
@@ -198,7 +204,7 @@ class AgentRegistry:
     async def _rename(self, session_id: str, old: str, new: str, now: float) -> Agent:
         agent = self.resolve(session_id, old)
         if (session_id, new) in self._agents:
-            raise Conflict(f"this session already has an agent named {new!r}",
+            raise Conflict(f"this session already has an agent named {new}",
                            data={"agent": new})
         del self._agents[agent.key]
         agent.name, agent.last_active, agent.lease_expires = new, now, now + self.lease_s
@@ -235,11 +241,13 @@ class AgentRegistry:
                 from_project=agent.project_id, to_project=project_id,
                 expected_version=expected_version, actual_version=agent.project_version,
                 success=False, error="version conflict", data={"by": by}))
-            raise Conflict(f"agent {agent.name!r}'s project is at version {current.version} "
+            raise Conflict(f"agent {agent.name}'s project is at version {current.version} "
                 f"({current.project_id or 'none'}, set by {current.set_by or 'nobody'}), not "
-                f"{expected_version}; read it again and retry with expected_version="
-                f"{current.version} if you still mean to change it",
-                data=msgspec.to_builtins(current),
+                f"{expected_version}; if you still mean to change it, retry with "
+                f"expected_version={current.version}, the project version you last saw",
+                # What a retry needs; no session id or epoch time for a model to carry.
+                data={"agent": current.agent, "project_id": current.project_id or "",
+                      "version": current.version, "set_by": current.set_by or ""},
             )
         before = (agent.project_id, agent.project_version, agent.project_set_by,
                   agent.project_set_at)
@@ -292,27 +300,35 @@ class AgentRegistry:
         agent.last_active, agent.lease_expires = now, now + self.lease_s
         snapshot = msgspec.structs.replace(agent)
 
+        first_id = self._next_claim_id
+        self._next_claim_id += len(new)
+
         def insert(conn: sqlite3.Connection) -> list[Claim]:
             save_agent(conn, snapshot)
             out = []
-            for kind, target in new:
-                cur = conn.execute(
-                    "INSERT INTO claims (session_id, agent, project_id, kind, target, note, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (session_id, agent.name, project_id, kind, target, note, now))
-                out.append(Claim(id=int(cur.lastrowid or 0), session_id=session_id,
+            floor = int(conn.execute("SELECT coalesce(max(id), 0) FROM claims").fetchone()[0])
+            for i, (kind, target) in enumerate(new):
+                cid = floor = max(first_id + i, floor + 1)
+                conn.execute(
+                    "INSERT INTO claims (id, session_id, agent, project_id, kind, target, "
+                    "note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (cid, session_id, agent.name, project_id, kind, target, note, now))
+                added_events[i].data = {**(added_events[i].data or {}), "id": cid}
+                out.append(Claim(id=cid, session_id=session_id,
                                  agent=agent.name, project_id=project_id, kind=kind,
                                  target=target, note=note, created_at=now))
             return out
 
-        events = [Event(kind=ev.CLAIM_ADDED, session_id=session_id, agent=agent.name,
-                        to_project=project_id, success=True,
-                        data={"kind": k, "target": t, "note": note}) for k, t in new]
+        added_events = [Event(kind=ev.CLAIM_ADDED, session_id=session_id, agent=agent.name,
+                              to_project=project_id, success=True,
+                              data={"kind": k, "target": t, "note": note}) for k, t in new]
+        events = list(added_events)
         events += [self._conflict_event(owner, project_id, target, theirs)
                    for (_, target), collide in found.items() for theirs in collide]
         added = await self.events.write(events, insert) or []
         for c in added:
             self._claims[c.id] = c
+            self._next_claim_id = max(self._next_claim_id, c.id + 1)
         mine = [*added, *(held[k] for k in dict.fromkeys(wanted) if k in held)]
         # Report against the claims as they are now: those found before that
         # are still live, and any committed by others while ours was written.
@@ -347,8 +363,15 @@ class AgentRegistry:
                       claim_ids: Iterable[int] | None) -> list[Claim]:
         """Release the given claims (``None``: all) of the agent."""
         agent = self.resolve(session_id, name)
-        return await self._release(agent, None if claim_ids is None else set(claim_ids),
-                                   reason="released")
+        ids = None if claim_ids is None else set(claim_ids)
+        if ids:
+            missing = sorted(ids - {c.id for c in self.claims_of(agent)})
+            if missing:  # nothing is released: the caller's idea of its claims is off
+                raise NotFound(
+                    f"no claim {', '.join(map(str, missing))} held by agent {agent.name}, so "
+                    "nothing was released; your current claims come back from agent_update "
+                    "without arguments", data={"missing": missing})
+        return await self._release(agent, ids, reason="released")
 
     async def _release(self, agent: Agent, ids: set[int] | None, *, reason: str
                        ) -> list[Claim]:

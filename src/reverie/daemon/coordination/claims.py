@@ -28,10 +28,10 @@ def normalise_path(pattern: str) -> str:
     """Canonical form of a relative path glob; raises :class:`InvalidInput`."""
     text = pattern.strip().replace("\\", "/")
     if not text or text.startswith("/"):
-        raise InvalidInput(f"claim path {pattern!r} must be relative to the project root")
+        raise InvalidInput(f"claim path `{pattern}` must be relative to the project root")
     norm = posixpath.normpath(text)
     if norm == ".." or norm.startswith("../"):
-        raise InvalidInput(f"claim path {pattern!r} leaves the project")
+        raise InvalidInput(f"claim path `{pattern}` leaves the project")
     return "**" if norm == "." else norm
 
 

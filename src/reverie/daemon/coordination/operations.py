@@ -96,7 +96,7 @@ async def resolve_project_id(app: DaemonApp, text: str) -> str:
         app.agents.roots[identity.id] = identity.root
         return identity.id
     if not _ID_RE.fullmatch(text):
-        raise InvalidInput(f"project {text!r} is neither an absolute path nor a project id; "
+        raise InvalidInput(f"project `{text}` is neither an absolute path nor a project id; "
                        "see `daemonctl projects` for ids")
     return text
 
@@ -171,15 +171,20 @@ async def agent_act(app: DaemonApp, session_id: str | None, p: AgentParams) -> A
             target = default.name if default else None
         if target is None:
             raise InvalidInput("name the agent to start")
-        agent = await agents.start(sid, target, rename_from=name if p.rename_to else None)
+        rename_from = None
+        if p.rename_to:  # the named agent, else the caller's own: never a second agent
+            default = agents.default_agent(sid) if name is None else None
+            rename_from = name or (default.name if default else None)
+        agent = await agents.start(sid, target, rename_from=rename_from)
         name = agent.name
     agent = agents.resolve(sid, name)
     agents.touch(sid, agent.name)
     project_id: str | None
     if p.project:
         if p.expected_version is None:
-            raise InvalidInput("setting the project needs expected_version: the version you last "
-                           f"saw (now {agent.project_version} for {agent.name!r})")
+            raise InvalidInput("setting the project needs expected_version, the project version "
+                               f"you last saw (now {agent.project_version} for agent "
+                               f"{agent.name})")
         project_id = await resolve_project_id(app, p.project)
         await agents.set_project(sid, agent.name, project_id, p.expected_version)
     released: list[Claim] = []
@@ -192,8 +197,8 @@ async def agent_act(app: DaemonApp, session_id: str | None, p: AgentParams) -> A
         if project_id is None:
             raise ProjectError(
                 wire.AMBIGUOUS_PROJECT,
-                "claims need a project: set one first (project=<path>, "
-                           "expected_version=0)")
+                "claims need a project: set one first (project=<path>, expected_version=0, "
+                "the project version you last saw)")
         paths = await _relative_claims(app, project_id, p.claim_paths)
         claims, overlaps = await agents.claim(sid, agent.name, project_id, paths=paths,
                                               task=p.claim_task, note=p.note)

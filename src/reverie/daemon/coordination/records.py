@@ -12,6 +12,7 @@ from typing import Literal
 
 import msgspec
 
+from reverie.daemon.coordination.events import CLAIM_ADDED
 from reverie.daemon.coordination.sessions import SessionRecord
 from reverie.daemon.errors import InvalidInput
 
@@ -90,7 +91,7 @@ def default_agent_name(rec: SessionRecord) -> str:
 
 def check_name(name: str) -> str:
     if not NAME_RE.match(name):
-        raise InvalidInput(f"agent name {name!r} is not valid: use 1-80 letters, digits and "
+        raise InvalidInput(f"agent name `{name}` is not valid: use 1-80 letters, digits and "
                        "._@:/+- starting with a letter or digit")
     return name
 
@@ -109,3 +110,12 @@ def read_live(conn: sqlite3.Connection) -> tuple[list[Agent], list[Claim]]:
         [Agent(**dict(zip(AGENT_COLUMNS, row, strict=True))) for row in agents],
         [Claim(**dict(zip(CLAIM_COLUMNS, row, strict=True))) for row in claims],
     )
+
+
+def max_claim_id(conn: sqlite3.Connection) -> int:
+    """The highest claim id ever handed out: held claims, else the ``claim_added`` events."""
+    held = conn.execute("SELECT coalesce(max(id), 0) FROM claims").fetchone()[0]
+    logged = conn.execute(
+        "SELECT coalesce(max(CAST(json_extract(data, '$.id') AS INTEGER)), 0) FROM events "
+        "WHERE kind = ?", (CLAIM_ADDED,)).fetchone()[0]
+    return max(int(held), int(logged))

@@ -6,13 +6,13 @@ tasks), one to look (who else is working here, on what). Conflicts and
 expired leases come back as errors with their data, never swallowed.
 
 The tool shapes are deliberately leaner than the ``agents.*`` wire methods
-(empty strings instead of nulls, a compact claim view): every byte of the
-catalog is sent into every conversation.
+(no nulls, no session ids, ages instead of times, each overlap once): every
+byte of the catalog and of each result is paid for in tokens.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
 import msgspec
 
@@ -20,24 +20,21 @@ from reverie.daemon import limits
 from reverie.daemon.coordination.operations import (
     AgentParams,
     AgentsListParams,
-    AgentsListResult,
     ClaimPaths,
     agent_act,
     agents_list,
 )
-from reverie.daemon.coordination.records import Claim
+from reverie.daemon.memory.results import age
 from reverie.daemon.tools.catalog import Tool, ToolContext, ToolParams
 
 
 class AgentUpdateParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    claim_paths: Annotated[
-        ClaimPaths, msgspec.Meta(description="Paths/globs under the project root.")
-    ] = []
+    claim_paths: ClaimPaths = []
     claim_task: limits.Line = ""
     note: limits.Note = ""
     release: limits.Ids = []
     release_all: bool = False
-    agent: Annotated[limits.Name, msgspec.Meta(description="Default: yours.")] = ""
+    agent: limits.Name = ""  # default: the session's own
     start: bool = False
     rename_to: limits.Name = ""
     expected_version: Annotated[
@@ -46,32 +43,27 @@ class AgentUpdateParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
     ] = -1
 
 
-class ClaimView(msgspec.Struct, kw_only=True):
-    id: int
-    agent: str
-    kind: Literal["path", "task"]
+class Claim(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Yours carry the id to release; another agent's carry its name. One schema for both."""
+
+    id: int = 0
+    agent: str = ""
     target: str
     note: str = ""
 
 
-class AgentUpdateResult(msgspec.Struct, kw_only=True):
+class AgentUpdateResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     agent: str
-    project_id: str  # "" until a project is set
+    project_id: str = ""
     project_version: int
-    lease_expires: float
-    claims: list[ClaimView] = []
-    overlaps: list[ClaimView] = []  # other agents' claims that collide with yours
-    released: list[int] = []
-
-
-def _view(claim: Claim) -> ClaimView:
-    return ClaimView(id=claim.id, agent=claim.agent, kind=claim.kind, target=claim.target,
-                     note=claim.note)
+    claims: list[Claim] = []  # all you hold now
+    overlaps: list[Claim] = []  # others' claims colliding with yours, now
 
 
 async def update(ctx: ToolContext, p: AgentUpdateParams) -> AgentUpdateResult:
+    app = ctx.call.app
     result = await agent_act(
-        ctx.call.app,
+        app,
         ctx.session_id,
         AgentParams(
             project=p.project,
@@ -86,14 +78,24 @@ async def update(ctx: ToolContext, p: AgentUpdateParams) -> AgentUpdateResult:
             release_all=p.release_all,
         ),
     )
+    # Everything held now, and every collision now, including those others
+    # made after these claims: the first claimant learns of them here.
+    agent = app.agents.resolve(result.session_id, result.agent)
+    held = sorted(app.agents.claims_of(agent), key=lambda c: c.id)
+    seen: set[int] = set()
+    overlaps = []
+    for c in held:
+        for o in app.agents.overlaps_of(c):
+            if o.theirs.id not in seen:
+                seen.add(o.theirs.id)
+                overlaps.append(Claim(agent=o.theirs.agent, target=o.theirs.target,
+                                      note=o.theirs.note))
     return AgentUpdateResult(
         agent=result.agent,
         project_id=result.project.project_id or "",
         project_version=result.project.version,
-        lease_expires=result.lease_expires,
-        claims=[_view(c) for c in result.claims],
-        overlaps=[_view(o.theirs) for o in result.overlaps],
-        released=[c.id for c in result.released],
+        claims=[Claim(id=c.id, target=c.target, note=c.note) for c in held],
+        overlaps=overlaps,
     )
 
 
@@ -102,9 +104,72 @@ class AgentsActiveParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
     all: bool = False
 
 
-async def active(ctx: ToolContext, params: AgentsActiveParams) -> AgentsListResult:
-    return await agents_list(ctx.call.app, ctx.session_id,
-                             AgentsListParams(project=params.project, all=params.all))
+class ClaimGroup(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Claims made with one note: what an agent said it works on."""
+
+    paths: list[str] = []
+    tasks: list[str] = []
+    note: str = ""
+    project: str = ""  # only when listing every project
+    since: str
+
+
+class ActiveAgent(msgspec.Struct, kw_only=True, omit_defaults=True):
+    name: str
+    active: str  # "3m ago"
+    project: str = ""  # only when listing every project
+    claims: list[ClaimGroup] = []
+
+
+class AgentsActiveResult(msgspec.Struct, kw_only=True, omit_defaults=True):
+    project: str = ""
+    # Plain objects in the schema: each nested Struct would add its own
+    # definition to every conversation's tool list. Built from ActiveAgent.
+    agents: list[dict[str, Any]] = []
+    overlaps: list[str] = []  # "a and b both claim x", each collision once
+
+
+def _ago(now: float, then: float) -> str:
+    return f"{age(now - then)} ago"
+
+
+async def active(ctx: ToolContext, params: AgentsActiveParams) -> AgentsActiveResult:
+    app = ctx.call.app
+    listed = await agents_list(app, ctx.session_id,
+                               AgentsListParams(project=params.project, all=params.all))
+    registry, now, every = app.agents, app.clock.time(), params.all
+    project_id = listed.project_id or None
+    out: list[ActiveAgent] = []
+    overlaps: dict[frozenset[int], str] = {}
+    for agent in sorted(registry.all_agents(), key=lambda a: (a.started_at, a.name)):
+        if not registry.is_live(agent.session_id, agent.name):
+            continue
+        claims = sorted((c for c in registry.claims_of(agent)
+                         if project_id is None or c.project_id == project_id),
+                        key=lambda c: c.id)
+        if project_id is not None and agent.project_id != project_id and not claims:
+            continue
+        groups: dict[tuple[str, str], ClaimGroup] = {}
+        for c in claims:
+            group = groups.get((c.project_id, c.note))
+            if group is None:
+                group = groups[(c.project_id, c.note)] = ClaimGroup(
+                    note=c.note, project=c.project_id if every else "",
+                    since=_ago(now, c.created_at))
+            (group.paths if c.kind == "path" else group.tasks).append(c.target)
+            for o in registry.overlaps_of(c):
+                pair = frozenset((c.id, o.theirs.id))
+                if pair not in overlaps:
+                    same = c.target == o.theirs.target
+                    overlaps[pair] = (
+                        f"{agent.name} and {o.theirs.agent} both claim {c.target}" if same
+                        else f"{agent.name} ({c.target}) and {o.theirs.agent} "
+                             f"({o.theirs.target}) overlap")
+        out.append(ActiveAgent(name=agent.name, active=_ago(now, agent.last_active),
+                               project=(agent.project_id or "") if every else "",
+                               claims=list(groups.values())))
+    return AgentsActiveResult(project=listed.project_id, agents=msgspec.to_builtins(out),
+                              overlaps=list(overlaps.values()))
 
 
 TOOLS = [
@@ -112,9 +177,9 @@ TOOLS = [
         name="agent_update",
         title="Claim work",
         description=(
-            "Claim files (claim_paths) or a task (claim_task, note) before editing so other "
-            "agents know; release when done. Returns your claims and colliding ones. Also "
-            "starts/renames agents, sets the project."
+            "Claim files (claim_paths: globs under the project root) or a task (claim_task, "
+            "note) before editing; release when done. Returns your claims and others' "
+            "overlapping ones. Also starts/renames an agent, sets its project."
         ),
         params=AgentUpdateParams,
         result=AgentUpdateResult,
@@ -124,9 +189,9 @@ TOOLS = [
     Tool(
         name="agents_active",
         title="Active agents",
-        description="List agents working in this project (or all) and what they claimed.",
+        description="Agents working in this project (or all), their claims, overlaps.",
         params=AgentsActiveParams,
-        result=AgentsListResult,
+        result=AgentsActiveResult,
         handler=active,
         read_only=True,
         idempotent=True,

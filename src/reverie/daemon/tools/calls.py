@@ -53,9 +53,13 @@ class MemoryCall:
 
 
 def actor_of(ctx: ToolContext) -> Actor:
+    """Who acts: the session's agent by name (two sessions of one client differ)."""
     hello = ctx.call.conn.hello
     agent = None
-    if hello is not None and hello.client_info:
+    if ctx.session_id is not None:
+        own = ctx.call.app.agents.default_agent(ctx.session_id)
+        agent = own.name if own is not None else None
+    if agent is None and hello is not None and hello.client_info:
         agent = hello.client_info.get("name")
     return Actor(
         session_id=ctx.session_id,
