@@ -78,7 +78,9 @@ def test_bad_input_names_the_field(daemon, project) -> None:
         assert call(conn, "activity")["entries"] == []
 
 
-def test_exact_and_near_duplicates_return_the_existing_memory(daemon, project) -> None:
+def test_an_exact_repeat_returns_the_existing_memory_and_a_near_one_is_kept(
+    daemon, project
+) -> None:
     with daemon.connect(project=str(project)) as conn:
         text = ("Always run the migration tests against a copy of the production schema "
                 "before merging a change to the store")
@@ -87,7 +89,8 @@ def test_exact_and_near_duplicates_return_the_existing_memory(daemon, project) -
         assert again == {"id": first["id"], "created": False, "similarity": 1.0}
         near = call(conn, "remember", category="learning",
                     content=text.replace("Always", "Please always"))
-        assert near["created"] is False and near["id"] == first["id"]
+        # A near-duplicate may say something different: it is kept, and points at its twin.
+        assert near["created"] is True and near["resembles"] == first["id"]
         assert 0.8 <= near["similarity"] < 1.0
         other = call(conn, "remember", category="warning", content=text)
         assert other["created"] is True  # another category is another memory
@@ -95,7 +98,7 @@ def test_exact_and_near_duplicates_return_the_existing_memory(daemon, project) -
                          content="The store's migration tests are slow on CI runners")
         assert different["created"] is True
         kinds = [e["kind"] for e in call(conn, "activity")["entries"]]
-        assert kinds == ["remember", "remember", "remember"]
+        assert kinds == ["remember"] * 4
 
 
 def test_outcome_forget_and_activity(daemon, project) -> None:
@@ -117,7 +120,8 @@ def test_outcome_forget_and_activity(daemon, project) -> None:
         entries = call(conn, "activity")["entries"]
         assert [e["kind"] for e in entries] == ["forget", "outcome", "remember"]
         assert all(e["session_id"] == conn.session_id for e in entries)
-        assert all(e["agent"] == "agent-x" and e["memory_id"] == mid for e in entries)
+        # The agent's name (client@pid), so two sessions of one client are told apart.
+        assert all(e["agent"].startswith("agent-x@") and e["memory_id"] == mid for e in entries)
         assert "redis" in entries[2]["summary"]
         assert [e["kind"] for e in call(conn, "activity", kind="outcome")["entries"]] == [
             "outcome"]

@@ -59,7 +59,8 @@ def test_insert_stores_the_prefix_and_a_near_copy_finds_it(tmp_path: Path) -> No
     first = records.insert(conn, _mem(NEAR), Actor(), 1.0)
     assert _probe_rows(conn, first.id) == set(probes.prefix_tokens(_mem(NEAR).fingerprint.words))
     again = records.insert(conn, _mem(NEAR + " always"), Actor(), 2.0)
-    assert not again.created and again.id == first.id and again.similarity is not None
+    # Found by the probe: stored (it may say something different) and pointing at its twin.
+    assert again.created and again.resembles == first.id and again.similarity is not None
     other = records.insert(conn, _mem("an unrelated remark about colours"), Actor(), 3.0)
     assert other.created
 
@@ -73,7 +74,7 @@ def test_imported_memories_are_probed(tmp_path: Path) -> None:
         conn, [{"type": "memory", "category": "decision", "content": NEAR}], 1.0)
     conn.execute("COMMIT")
     dup = records.insert(conn, _mem(NEAR + " always"), Actor(), 2.0)
-    assert not dup.created and dup.id == 1
+    assert dup.created and dup.resembles == 1
 
 
 def test_upgrade_backfills_probes_for_existing_memories(tmp_path: Path) -> None:
@@ -86,7 +87,7 @@ def test_upgrade_backfills_probes_for_existing_memories(tmp_path: Path) -> None:
     conn = _db(path)
     assert _probe_rows(conn, 1)
     dup = records.insert(conn, _mem(NEAR + " always"), Actor(), 1.0)
-    assert not dup.created and dup.id == 1
+    assert dup.created and dup.resembles == 1
 
 
 def test_rewriting_tokens_replaces_the_probes(tmp_path: Path) -> None:

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
+
+# Every kind written to the log: by the memory tools (records.py), rules
+# (rules_store.py), the dreams (dreaming/decay.py, dreaming/dedupe.py) and an
+# import (handlers/transfer.py). The `activity` tool offers exactly these.
+Kind = Literal[
+    "remember", "outcome", "forget", "rule_add", "rule_update", "rule_enable",
+    "rule_disable", "dream.archive", "dream.merge", "import",
+]
 
 
 class Actor(msgspec.Struct, frozen=True):
@@ -44,16 +52,34 @@ def log(
 def recent(
     conn: sqlite3.Connection, limit: int, kind: str | None
 ) -> list[tuple[Any, ...]]:
-    """Newest first: (id, ts, kind, summary, session_id, agent, memory_id, rule_id)."""
-    cols = "id, ts, kind, summary, session_id, agent, memory_id, rule_id"
+    """Newest first: (id, ts, kind, summary, session_id, agent, memory_id, rule_id).
+
+    An outcome's summary ends with its note: why an approach failed is the
+    part of the entry worth reading.
+    """
+    cols = "id, ts, kind, summary, session_id, agent, memory_id, rule_id, data"
     if kind:
-        return conn.execute(
+        rows = conn.execute(
             f"SELECT {cols} FROM activity WHERE kind = ? ORDER BY ts DESC, id DESC LIMIT ?",
             (kind, limit),
         ).fetchall()
-    return conn.execute(
-        f"SELECT {cols} FROM activity ORDER BY ts DESC, id DESC LIMIT ?", (limit,)
-    ).fetchall()
+    else:
+        rows = conn.execute(
+            f"SELECT {cols} FROM activity ORDER BY ts DESC, id DESC LIMIT ?", (limit,)
+        ).fetchall()
+    return [(*row[:3], _with_note(row[3], row[8]), *row[4:8]) for row in rows]
+
+
+def _with_note(summary: str, data: str | None) -> str:
+    if not data:
+        return summary
+    try:
+        note = json.loads(data).get("note")
+    except (ValueError, AttributeError):
+        return summary
+    if not isinstance(note, str) or not note:
+        return summary
+    return f"{summary} — note: {summarise(note, 300)}"
 
 
 def summarise(text: str, limit: int = 80) -> str:

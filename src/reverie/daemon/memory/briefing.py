@@ -52,15 +52,22 @@ class Gathered(msgspec.Struct, kw_only=True):
     last_head: str | None
 
 
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return f"{text[:limit]}{'…' if len(text) > limit else ''}"
+
+
 def _line(row: tuple[Any, ...], now: float) -> str:
-    mid, content, created = row
-    text = " ".join(content.split())
-    return f"#{mid} ({age(now - created)}) {text[:240]}{'…' if len(text) > 240 else ''}"
+    mid, content, created, note = row
+    line = f"#{mid} ({age(now - created)}) {_clip(content, 240)}"
+    # A failed approach is only worth knowing with the reason it failed.
+    return f"{line} — failed: {_clip(note, 240)}" if note else line
 
 
 def _lines(conn: sqlite3.Connection, where: str, limit: int, now: float) -> list[str]:
     rows = conn.execute(
-        f"SELECT id, content, created_at FROM memories WHERE archived = 0 AND {where} "
+        "SELECT id, content, created_at, CASE WHEN outcome = 'failed' THEN outcome_note END "
+        f"FROM memories WHERE archived = 0 AND {where} "
         "ORDER BY created_at DESC, id DESC LIMIT ?", (limit,)
     ).fetchall()
     return [_line(r, now) for r in rows]

@@ -1,7 +1,9 @@
 """``context_check``: what to know before acting on an intent and some files.
 
 Memories come in three kinds of concern: warnings, failed approaches (any
-memory whose outcome is ``failed``) and decisions. Each is relevant when it
+memory whose outcome is ``failed``, with the note saying why) and decisions
+(with their rationale); patterns and learnings come too, under ``learned``,
+as what the code there relies on. Each is relevant when it
 is linked to one of the files, or when it shares enough words with the
 intent: at least half of the intent's distinct terms, but never more than
 two are required. Matching rules are merged into the four rule lists. Every
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -28,18 +30,22 @@ from reverie.daemon.memory.text import terms, words
 
 PER_KIND = 5
 CANDIDATES = 50
-_CONCERN = "(m.category IN ('warning', 'decision') OR m.outcome = 'failed')"
-# What a result read by a model may hold, far under the wire's 16 MiB frame.
-RESULT_BYTES = 1024 * 1024
 # A rule line or a reason is at most this many characters when the tools write it.
 _LINE_BYTES = 4 * limits.MAX_LINE_CHARS
 _WHY_BYTES = 4 * limits.MAX_SHORT_TEXT_CHARS
+_NOTE_BYTES = 4 * limits.MAX_NOTE_CHARS
+# What a result read by a model may hold, far under the wire's 16 MiB frame.
+RESULT_BYTES = 1024 * 1024
+_COLUMNS = "m.id, m.category, m.content, m.outcome, m.rationale, m.outcome_note"
 
 
-class Advice(msgspec.Struct, kw_only=True):
+class Advice(msgspec.Struct, kw_only=True, omit_defaults=True):
     text: str
     source: str
     why: str
+    # A decision's rationale, and why a failed approach failed (record_outcome's note).
+    rationale: str = ""
+    note: str = ""
 
 
 class Preflight(Guarded, kw_only=True, omit_defaults=True):
@@ -50,49 +56,63 @@ class Preflight(Guarded, kw_only=True, omit_defaults=True):
     warnings: list[Advice] = []
     failed: list[Advice] = []
     decisions: list[Advice] = []
+    # Patterns and learnings: not concerns, but what the code there relies on.
+    learned: list[Advice] = []
     # True when texts were cut or items left out to stay small. Typed loosely,
     # like `guard`: a boolean schema would cost bytes in every conversation.
     truncated: Any = None
 
 
+class _Found(NamedTuple):
+    id: int
+    category: str
+    content: str
+    outcome: str
+    rationale: str
+    note: str | None
+    score: float
+    why: str
+
+
 def _memories(
     conn: sqlite3.Connection, intent: str, files: list[str], now: float
-) -> list[tuple[int, str, str, str, float, str]]:
-    """(id, category, content, outcome, score, why) for every relevant concern."""
+) -> list[_Found]:
+    """Every relevant memory, best first, each with why it is relevant."""
     ranking.ensure_pow(conn)
-    found: dict[int, tuple[int, str, str, str, float, str]] = {}
+    found: dict[int, _Found] = {}
     wanted = set(terms(intent))
     need = min(2, math.ceil(len(wanted) / 2))
     match = fts.any_of(intent)
     if match is not None and wanted:
-        for mid, cat, content, outcome, score in conn.execute(
-            f"SELECT m.id, m.category, m.content, m.outcome, "
+        for mid, cat, content, outcome, rationale, note, score in conn.execute(
+            f"SELECT {_COLUMNS}, "
             f"{ranking.score_sql('1.0 - bm25(memories_fts, 1.0, 0.5, 0.5)', '0')} AS score "
             "FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid "
-            f"WHERE memories_fts MATCH :match AND m.archived = 0 AND {_CONCERN} "
+            "WHERE memories_fts MATCH :match AND m.archived = 0 "
             "ORDER BY score DESC LIMIT :limit",
             {"match": match, "now": now, "limit": CANDIDATES},
         ):
             shared = sorted(wanted & set(terms(content)))
             if len(shared) >= need:
-                found[mid] = (mid, cat, content, outcome, score,
-                              f"intent mentions {', '.join(shared[:5])}")
+                found[mid] = _Found(mid, cat, content, outcome, rationale, note, score,
+                                    f"intent mentions {', '.join(shared[:5])}")
     if files:
         marks = ",".join("?" * len(files))
-        for mid, cat, content, outcome, path in conn.execute(
-            f"SELECT m.id, m.category, m.content, m.outcome, f.path FROM memory_files f "
+        for mid, cat, content, outcome, rationale, note, path in conn.execute(
+            f"SELECT {_COLUMNS}, f.path FROM memory_files f "
             f"JOIN memories m ON m.id = f.memory_id WHERE f.path IN ({marks}) "
-            f"AND m.archived = 0 AND {_CONCERN} ORDER BY m.created_at DESC LIMIT ?",
+            "AND m.archived = 0 ORDER BY m.created_at DESC LIMIT ?",
             (*files, CANDIDATES),
         ):
             why = f"linked to {path}"
             if mid in found:
                 old = found[mid]
-                if "linked to" not in old[5]:
-                    found[mid] = (old[0], old[1], old[2], old[3], old[4], f"{why}; {old[5]}")
+                if "linked to" not in old.why:
+                    found[mid] = old._replace(why=f"{why}; {old.why}")
             else:
-                found[mid] = (mid, cat, content, outcome, float("inf"), why)
-    return sorted(found.values(), key=lambda v: -v[4])
+                found[mid] = _Found(mid, cat, content, outcome, rationale, note, float("inf"),
+                                    why)
+    return sorted(found.values(), key=lambda v: -v.score)
 
 
 class _Filler:
@@ -102,13 +122,16 @@ class _Filler:
         self.out = out
         self.left = RESULT_BYTES
 
-    def add(self, bucket: list[Advice], text: str, limit: int, source: str, why: str) -> bool:
+    def add(self, bucket: list[Advice], text: str, limit: int, source: str, why: str,
+            rationale: str = "", note: str = "") -> bool:
         """False once the result is full: then nothing more is added."""
         text, cut = clip(text, limit)
         why, cut_why = clip(why, _WHY_BYTES)
-        advice = Advice(text=text, source=source, why=why)
+        rationale, cut_rationale = clip(rationale, limits.MAX_RATIONALE_BYTES)
+        note, cut_note = clip(note, _NOTE_BYTES)
+        advice = Advice(text=text, source=source, why=why, rationale=rationale, note=note)
         size = len(msgspec.msgpack.encode(advice))
-        if cut or cut_why or size > self.left:
+        if cut or cut_why or cut_rationale or cut_note or size > self.left:
             self.out.truncated = True
         if size > self.left:
             self.left = 0
@@ -120,29 +143,33 @@ class _Filler:
 
 def check(conn: sqlite3.Connection, intent: str, files: list[str], now: float) -> Preflight:
     out = Preflight(has_concerns=False, must_do=[], must_not=[], ask_first=[], warnings=[],
-                    failed=[], decisions=[])
+                    failed=[], decisions=[], learned=[])
     filler = _Filler(out)
-    for mid, cat, content, outcome, _score, why in _memories(conn, intent, files, now):
-        if outcome == "failed":
+    for m in _memories(conn, intent, files, now):
+        if m.outcome == "failed":
             bucket = out.failed
-        elif cat == "warning":
+        elif m.category == "warning":
             bucket = out.warnings
-        else:
+        elif m.category == "decision":
             bucket = out.decisions
+        else:
+            bucket = out.learned
         if len(bucket) < PER_KIND:
-            label = f"{cat} {mid}" + (" (failed)" if outcome == "failed" else "")
-            filler.add(bucket, content, limits.MAX_CONTENT_BYTES, label, why)
+            label = f"{m.category} {m.id}" + (" (failed)" if m.outcome == "failed" else "")
+            filler.add(bucket, m.content, limits.MAX_CONTENT_BYTES, label, m.why,
+                       rationale=m.rationale if m.category == "decision" else "",
+                       note=m.note or "")
     seen: set[tuple[str, str]] = set()
-    for m in rules_engine.match(rules_store.all_rules(conn, include_disabled=False), intent,
-                                files):
+    for rm in rules_engine.match(rules_store.all_rules(conn, include_disabled=False), intent,
+                                 files):
         for kind in ("must_do", "must_not", "ask_first", "warnings"):
-            for text in getattr(m.rule, kind):
+            for text in getattr(rm.rule, kind):
                 key = (kind, " ".join(words(text)))
                 if key in seen:
                     continue
                 seen.add(key)
-                if not filler.add(getattr(out, kind), text, _LINE_BYTES, f"rule {m.rule.id}",
-                                  m.why):
+                if not filler.add(getattr(out, kind), text, _LINE_BYTES, f"rule {rm.rule.id}",
+                                  rm.why):
                     break
             if filler.left == 0:
                 break

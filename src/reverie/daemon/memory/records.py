@@ -1,5 +1,11 @@
 """Memories in SQLite: insert (with duplicate detection), outcomes, archiving.
 
+An exact repeat (the same words) returns the existing memory; a near one
+(Jaccard ≥ ``probes.DUPLICATE_SIMILARITY``) is stored all the same and
+names the memory it resembles: "for the session layer" and "for the cache
+layer" are two decisions, and only the writer can tell them apart. Merging
+near copies is the dream's job, which keeps both texts' provenance.
+
 Every function takes a connection and runs inside the caller's transaction;
 the project store's single writer thread calls the write functions, so the
 duplicate check and the insert cannot interleave with another remember.
@@ -14,7 +20,7 @@ from typing import Any
 
 import msgspec
 
-from reverie.daemon.errors import NotFound
+from reverie.daemon.errors import InvalidInput, NotFound
 from reverie.daemon.memory import activity, probes
 from reverie.daemon.memory.activity import Actor
 from reverie.daemon.memory.probes import Fingerprint
@@ -43,14 +49,21 @@ class NewMemory:
 
 
 class Stored(msgspec.Struct, frozen=True):
-    """What remember did: the id, whether it was new, and the match when it was not."""
+    """What remember did: the id, whether it was new, and the closest match.
+
+    Not created: ``id`` is an exact repeat (similarity 1.0). Created with
+    ``resembles``: a near-duplicate of that memory, stored anyway.
+    """
 
     id: int
     created: bool
     similarity: float | None = None
+    resembles: int | None = None
 
 
 def find_duplicate(conn: sqlite3.Connection, mem: NewMemory) -> Stored | None:
+    """The exact repeat (``created`` False), else the closest near-duplicate (``created``
+    True: it is stored too, and ``resembles`` names the match), else None."""
     fp = mem.fingerprint
     best: tuple[float, int] | None = None
     seen: set[int] = set()
@@ -63,14 +76,17 @@ def find_duplicate(conn: sqlite3.Connection, mem: NewMemory) -> Stored | None:
         similarity = jaccard(fp.words, set(words(content)))
         if similarity >= probes.DUPLICATE_SIMILARITY and (best is None or similarity > best[0]):
             best = (similarity, mid)
-    return None if best is None else Stored(id=best[1], created=False,
-                                            similarity=round(best[0], 3))
+    if best is None:
+        return None
+    # Never 1.0: that says "the same words", and these differ (order, repeats).
+    return Stored(id=best[1], created=True, similarity=min(round(best[0], 3), 0.999),
+                  resembles=best[1])
 
 
 def insert(conn: sqlite3.Connection, mem: NewMemory, actor: Actor, now: float) -> Stored:
-    """Insert ``mem`` unless a near-duplicate exists; log the write."""
+    """Insert ``mem`` unless an exact repeat exists; log the write."""
     dup = find_duplicate(conn, mem)
-    if dup is not None:
+    if dup is not None and not dup.created:
         return dup
     cur = conn.execute(
         "INSERT INTO memories (category, content, rationale, tags, created_at, updated_at, "
@@ -88,6 +104,8 @@ def insert(conn: sqlite3.Connection, mem: NewMemory, actor: Actor, now: float) -
         )
     activity.log(conn, "remember", f"{mem.category}: {activity.summarise(mem.content)}",
                  actor, now, memory_id=mid)
+    if dup is not None:
+        return Stored(id=mid, created=True, similarity=dup.similarity, resembles=dup.resembles)
     return Stored(id=mid, created=True)
 
 
@@ -116,12 +134,23 @@ def set_outcome(
     conn: sqlite3.Connection, memory_id: int, worked: bool, note: str | None, actor: Actor,
     now: float,
 ) -> str:
-    """Record whether the memory worked out; returns the previous outcome."""
+    """Record whether the memory worked out; returns the previous outcome.
+
+    An archived memory is refused, with the reason it was archived: the agent
+    is acting on something the project already let go of.
+    """
     row = conn.execute(
-        "SELECT outcome, content FROM memories WHERE id = ?", (memory_id,)
+        "SELECT outcome, content, archived, archived_reason FROM memories WHERE id = ?",
+        (memory_id,),
     ).fetchone()
     if row is None:
         raise NotFound(f"memory {memory_id} does not exist", data={"memory_id": memory_id})
+    if row[2]:
+        raise InvalidInput(
+            f"`memory_id`: memory {memory_id} is archived{_because(row[3])}, so its outcome "
+            "was not recorded; recall for the current memory, or remember a new one.",
+            data={"memory_id": memory_id, "archived": True},
+        )
     outcome = "worked" if worked else "failed"
     conn.execute(
         "UPDATE memories SET outcome = ?, outcome_note = ?, outcome_at = ?, updated_at = ? "
@@ -133,24 +162,31 @@ def set_outcome(
     return str(row[0])
 
 
+def _because(reason: str | None) -> str:
+    return f" (reason: {activity.summarise(reason, 300)})" if reason else ""
+
+
 def archive(
     conn: sqlite3.Connection, memory_id: int, reason: str, actor: Actor, now: float
-) -> bool:
-    """Archive; False when it already was. Never deletes: provenance outlives the memory."""
+) -> str:
+    """Archive; "" when done, else a note saying it already was, and why.
+
+    Never deletes: provenance outlives the memory.
+    """
     row = conn.execute(
-        "SELECT archived, content FROM memories WHERE id = ?", (memory_id,)
+        "SELECT archived, content, archived_reason FROM memories WHERE id = ?", (memory_id,)
     ).fetchone()
     if row is None:
         raise NotFound(f"memory {memory_id} does not exist", data={"memory_id": memory_id})
     if row[0]:
-        return False
+        return f"already archived{_because(row[2])}; nothing changed"
     conn.execute(
         "UPDATE memories SET archived = 1, archived_reason = ?, updated_at = ? WHERE id = ?",
         (reason, now, memory_id),
     )
     activity.log(conn, "forget", f"#{memory_id}: {activity.summarise(reason)}", actor, now,
                  memory_id=memory_id)
-    return True
+    return ""
 
 
 def counts_by_category(conn: sqlite3.Connection) -> dict[str, int]:

@@ -13,7 +13,6 @@ import msgspec
 Category = Literal["decision", "pattern", "warning", "learning"]
 
 
-
 class Guarded(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Results that may carry the guard's first-turn briefing or a counsel note."""
 
@@ -23,16 +22,20 @@ class Guarded(msgspec.Struct, kw_only=True, omit_defaults=True):
     guard: dict[str, Any] = {}
 
 
-class MemoryItem(msgspec.Struct, kw_only=True):
+class MemoryItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A memory as a model reads it: empty fields are left out, not sent."""
+
     id: int
     category: str
     content: str
-    rationale: str
-    tags: list[str]
-    files: list[str]
     outcome: str
     age: str
     score: float
+    rationale: str = ""
+    # Why it failed (or worked): the note given to record_outcome.
+    note: str = ""
+    tags: list[str] = []
+    files: list[str] = []
     archived: bool = False
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from reverie.daemon.memory import activity as activity_log
 from reverie.daemon.memory.results import Guarded, age
@@ -14,11 +15,11 @@ from reverie.daemon.tools.catalog import Tool, ToolParams
 
 class ActivityParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 20
-    kind: Annotated[str, msgspec.Meta(description="e.g. remember, outcome, rule_add")] = ""
+    kind: activity_log.Kind | UnsetType = UNSET
 
 
 class ActivityEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
-    id: int
+    # No entry id: the log's row numbers mean nothing to a model.
     age: str
     kind: str
     summary: str
@@ -34,13 +35,13 @@ class ActivityResult(Guarded, kw_only=True, omit_defaults=True):
 
 @memory_tool("read")
 async def activity(call: MemoryCall, params: ActivityParams) -> ActivityResult:
-    kind = params.kind.strip() if params.kind else None
+    kind = params.kind or None
     rows = await call.project.read(lambda conn: activity_log.recent(conn, params.limit, kind))
     now = call.now
     return ActivityResult(entries=[
-        ActivityEntry(id=i, age=age(now - ts), kind=k, summary=s, session_id=sid or "",
+        ActivityEntry(age=age(now - ts), kind=k, summary=s, session_id=sid or "",
                       agent=a or "", memory_id=m or 0, rule_id=r or 0)
-        for i, ts, k, s, sid, a, m, r in rows
+        for _i, ts, k, s, sid, a, m, r in rows
     ])
 
 
@@ -49,8 +50,8 @@ TOOLS = [
         name="activity",
         title="Project activity",
         description=(
-            "Recent changes to project memory and rules, newest first: what, which session "
-            "and agent, how long ago."
+            "Recent changes to memory and rules, newest first: what (with notes), who, "
+            "how long ago."
         ),
         params=ActivityParams,
         result=ActivityResult,

@@ -24,7 +24,7 @@ TOOLS = [
         title="Project briefing",
         description=(
             "Call first in a session: memory counts, recent decisions, warnings, failed "
-            "approaches, top rules, the pending digest, files changed in git since last time."
+            "approaches (with why), top rules, pending digest, files changed in git since."
         ),
         params=BriefingParams,
         result=brief.Briefing,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from typing import Annotated, Any
 
 import msgspec
@@ -64,26 +66,34 @@ def item(h: recall_query.Hit, now: float) -> tuple[MemoryItem, bool]:
     rationale, cut_rationale = clip(h.rationale, limits.MAX_RATIONALE_BYTES)
     tags = [t[: limits.MAX_TAG_CHARS] for t in h.tags[: limits.MAX_TAGS]]
     files = [f[: limits.MAX_PATH_CHARS] for f in h.files[: limits.MAX_FILES]]
+    note, cut_note = clip(h.outcome_note or "", limits.MAX_NOTE_CHARS * 4)
     memory = MemoryItem(
-        id=h.id, category=h.category, content=content, rationale=rationale,
+        id=h.id, category=h.category, content=content, rationale=rationale, note=note,
         tags=tags, files=files, outcome=h.outcome, age=age(now - h.created_at),
         score=round(h.score, 4), archived=h.archived,
     )
-    return memory, cut_content or cut_rationale or tags != h.tags or files != h.files
+    cut = cut_content or cut_rationale or cut_note
+    return memory, cut or tags != h.tags or files != h.files
 
 
 class RememberParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
     category: Category
-    content: Annotated[limits.Content, msgspec.Meta(description="≤ 16 KB")]
+    # ≤ 16 KB; not advertised (catalog bytes): a longer one is refused naming the limit.
+    content: limits.Content
     rationale: limits.Rationale = ""
     tags: limits.Tags = []
-    files: Annotated[limits.Files, msgspec.Meta(description="Project files it concerns.")] = []
+    files: limits.Files = []  # the tool's description says what they are
 
 
 class RememberResult(Guarded, kw_only=True, omit_defaults=True):
     id: int
-    created: Annotated[bool, msgspec.Meta(description="False: `id` is an existing duplicate.")]
+    created: Annotated[bool, msgspec.Meta(description="False: `id` is an exact repeat.")]
     similarity: float = 0.0
+    # A near-duplicate is stored too; this names the memory it resembles, so the
+    # agent can forget one of them if they do say the same thing.
+    resembles: int = 0
+    # What the agent should know about the write: files that do not exist.
+    note: str = ""
 
 
 @memory_tool("write", files=lambda p: p.files)
@@ -103,7 +113,22 @@ async def remember(call: MemoryCall, params: RememberParams) -> RememberResult:
     )
     if stored.created:
         call.note_write()
-    return RememberResult(id=stored.id, created=stored.created, similarity=stored.similarity or 0.0)
+    return RememberResult(id=stored.id, created=stored.created,
+                          similarity=stored.similarity or 0.0, resembles=stored.resembles or 0,
+                          note=await _missing_files(call.project.root, mem.files))
+
+
+async def _missing_files(root: str, files: list[str]) -> str:
+    """A note naming linked files that do not exist (yet): often a typo in the path.
+
+    Off the event loop: a project on a slow disk must not stall other clients."""
+    if not files:
+        return ""
+    missing = await asyncio.to_thread(
+        lambda: [f for f in files if not os.path.lexists(os.path.join(root, f))])
+    if not missing:
+        return ""
+    return f"not found in the project (a typo, or not written yet?): {', '.join(missing)}"
 
 
 class OutcomeParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
@@ -151,6 +176,7 @@ class ForgetParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
 class ForgetResult(Guarded, kw_only=True, omit_defaults=True):
     id: int
     archived: Annotated[bool, msgspec.Meta(description="False: it already was.")]
+    note: str = ""  # when it already was: says so, with the reason it was archived
 
 
 @memory_tool("write")
@@ -158,15 +184,15 @@ async def forget(call: MemoryCall, params: ForgetParams) -> ForgetResult:
     reason = validate.text("reason", params.reason, limit=limits.MAX_SHORT_TEXT_CHARS)
     actor, now = call.actor, call.now
     try:
-        changed = await call.project.write(
+        note = await call.project.write(
             lambda conn: records.archive(conn, params.memory_id, reason, actor, now),
             rerun_safe=True,
         )
     except NotFound:
         raise _missing(call, params.memory_id) from None
-    if changed:
+    if not note:
         call.note_write()
-    return ForgetResult(id=params.memory_id, archived=changed)
+    return ForgetResult(id=params.memory_id, archived=not note, note=note)
 
 
 TOOLS = [
@@ -174,8 +200,8 @@ TOOLS = [
         name="recall",
         title="Recall memories",
         description=(
-            "Search project memory before deciding. Ranked: failed decisions and warnings "
-            "first, old items fade. `file` boosts memories about it; with no query, lists them."
+            "Search project memory before deciding; failed approaches and warnings rank "
+            "first. `file` boosts memories about it; no query lists them."
         ),
         params=RecallParams,
         result=RecallResult,
@@ -187,8 +213,8 @@ TOOLS = [
         title="Remember",
         description=(
             "Record what future sessions should know: a decision (with rationale), pattern, "
-            "warning or learning, and the files it concerns. A near-duplicate returns the "
-            "existing id instead."
+            "warning or learning, and files it concerns. A repeat returns its id; a near one "
+            "is stored and names what it `resembles`."
         ),
         params=RememberParams,
         result=RememberResult,
@@ -199,8 +225,8 @@ TOOLS = [
         name="record_outcome",
         title="Record outcome",
         description=(
-            "Say whether a remembered decision or approach worked; failed ones rank higher so "
-            "nobody repeats them."
+            "Say whether a remembered approach worked, and why (`note`); failed ones rank "
+            "first so nobody repeats them."
         ),
         params=OutcomeParams,
         result=OutcomeResult,
@@ -212,8 +238,8 @@ TOOLS = [
         name="forget",
         title="Forget",
         description=(
-            "Archive a wrong or obsolete memory, with the reason. It leaves recall "
-            "(include_archived shows it); nothing is deleted."
+            "Archive a wrong or obsolete memory, with the reason; nothing is deleted "
+            "(include_archived shows it)."
         ),
         params=ForgetParams,
         result=ForgetResult,

@@ -125,9 +125,8 @@ TOOLS = [
         name="context_check",
         title="Check before acting",
         description=(
-            "Call before changing code, with intent and files. Returns matching rules "
-            "(must_do, must_not, ask_first, warnings), warnings, failed approaches and "
-            "decisions, each with why."
+            "Call before changing code, with intent and files: matching rules, warnings, "
+            "failed approaches, decisions and `learned` patterns, each with why."
         ),
         params=CheckParams,
         result=preflight.Preflight,
