@@ -80,7 +80,8 @@ def test_a_digest_shown_by_the_briefing_is_stamped_shown(home: Path) -> None:
         assert dream_and_wait(daemon.env)["pending_digests"] == [info["id"]]
         with daemon.connect(client="reverie-mcp", project=str(project)) as conn:
             briefing = call(conn, "briefing")
-        assert "cache parsed ASTs" in briefing["digest"]["text"]
+        assert "1 new decision" in briefing["digest"]["text"]  # listed once, in decisions
+        assert any("cache parsed ASTs" in line for line in briefing["decisions"])
         db = sqlite3.connect(info["db_path"])
         try:
             shown = db.execute("SELECT shown_at IS NOT NULL FROM digests").fetchall()

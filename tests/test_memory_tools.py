@@ -21,14 +21,17 @@ def test_remember_then_recall_round_trip(daemon, project) -> None:
         assert made["created"] is True and made["id"] >= 1
         assert "briefing" not in made and "counsel" not in made
 
-        found = call(conn, "recall", query="wal readers")
+        found = call(conn, "recall", query="wal readers", scores=True)
         (hit,) = found["memories"]
         assert hit["id"] == made["id"]
-        assert hit["category"] == "decision" and hit["outcome"] == "unknown"
+        # An unknown outcome is the default, and defaults are not sent.
+        assert hit["category"] == "decision" and "outcome" not in hit
         assert hit["tags"] == ["storage", "db"]
         assert hit["files"] == ["src/db.py", "src/store.py"]
         assert hit["rationale"] == "Readers must never block the writer"
         assert hit["age"] == "<1m" and hit["score"] > 0
+        plain = call(conn, "recall", query="wal readers")["memories"][0]
+        assert "score" not in plain  # only when asked for
 
         by_file = call(conn, "recall", file="src/store.py")
         assert [m["id"] for m in by_file["memories"]] == [made["id"]]

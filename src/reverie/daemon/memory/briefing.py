@@ -124,12 +124,50 @@ async def compose(
         return out
     digest = await show_digest(digests, project, now)
     if digest is not None:
-        out.digest = digest if isinstance(digest, dict) else {"text": str(digest)}
+        out.digest = {"text": digest_summary(digest, now)}
     changes = await gitinfo.changes_since(project.root, got.last_head)
     out.changed_files, out.git = changes.files, changes.note
     head = changes.head
     await project.write(lambda conn: remember_head(conn, head, now))
     return out
+
+
+# Sections whose newest items the briefing lists anyway: the digest gives their count.
+_LISTED = ("decisions", "warnings", "failed")
+_NAMES = {"decisions": ("new decision", "new decisions"),
+          "warnings": ("new warning", "new warnings"),
+          "failed": ("failed outcome", "failed outcomes"),
+          "rules": ("rule added", "rules added"),
+          "merged": ("duplicate merged", "duplicates merged"),
+          "archived": ("memory archived", "memories archived")}
+
+
+def digest_summary(digest: Any, now: float) -> str:
+    """The digest as the briefing shows it: counts, and quotes only for what it does not list.
+
+    The full digest (sections, quotes, times) stays what ``digest.take``
+    returns; in a briefing, whose decisions, warnings and failures already
+    list the newest of those, repeating them would send the same memories
+    two or three times into the conversation.
+    """
+    if not isinstance(digest, dict) or not isinstance(digest.get("sections"), dict):
+        return str(digest.get("text", "")) if isinstance(digest, dict) else str(digest)
+    since = digest.get("since")
+    when = f"{age(now - since)} ago" if isinstance(since, int | float) else "the start"
+    parts = []
+    for key, section in digest["sections"].items():
+        if not isinstance(section, dict) or key not in _NAMES:
+            continue
+        count = int(section.get("count", 0))
+        one, many = _NAMES[key]
+        part = f"{count} {one if count == 1 else many}"
+        if key not in _LISTED:
+            quotes = [str(t.get("text", "")) for t in section.get("top", [])
+                      if isinstance(t, dict)]
+            if quotes:
+                part += " (" + "; ".join(quotes) + ")"
+        parts.append(part)
+    return f"Since {when}: " + ", ".join(parts) + "."
 
 
 async def show_digest(

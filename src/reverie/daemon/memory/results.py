@@ -28,9 +28,10 @@ class MemoryItem(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: int
     category: str
     content: str
-    outcome: str
     age: str
-    score: float
+    outcome: str = "unknown"
+    # Only when asked for (recall's ``scores``): the order already ranks them.
+    score: float = 0.0
     rationale: str = ""
     # Why it failed (or worked): the note given to record_outcome.
     note: str = ""

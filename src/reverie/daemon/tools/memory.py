@@ -25,6 +25,7 @@ class RecallParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
     file: limits.PathText = ""
     limit: Annotated[int, msgspec.Meta(ge=1, le=50)] = 10
     include_archived: bool = False
+    scores: bool = False
 
 
 class RecallResult(Guarded, kw_only=True, omit_defaults=True):
@@ -49,7 +50,7 @@ async def recall(call: MemoryCall, params: RecallParams) -> RecallResult:
     memories: list[MemoryItem] = []
     truncated, left = False, preflight.RESULT_BYTES
     for h in hits:
-        memory, cut = item(h, now)
+        memory, cut = item(h, now, params.scores)
         size = len(msgspec.msgpack.encode(memory))
         truncated = truncated or cut or size > left
         if size > left:
@@ -60,17 +61,23 @@ async def recall(call: MemoryCall, params: RecallParams) -> RecallResult:
     return RecallResult(memories=memories, truncated=True if truncated else None)
 
 
-def item(h: recall_query.Hit, now: float) -> tuple[MemoryItem, bool]:
+def item(h: recall_query.Hit, now: float, scores: bool = False) -> tuple[MemoryItem, bool]:
     """The memory as recall shows it, within `remember`'s limits, and whether it was cut."""
     content, cut_content = clip(h.content, limits.MAX_CONTENT_BYTES)
     rationale, cut_rationale = clip(h.rationale, limits.MAX_RATIONALE_BYTES)
     tags = [t[: limits.MAX_TAG_CHARS] for t in h.tags[: limits.MAX_TAGS]]
     files = [f[: limits.MAX_PATH_CHARS] for f in h.files[: limits.MAX_FILES]]
     note, cut_note = clip(h.outcome_note or "", limits.MAX_NOTE_CHARS * 4)
+    # Left unset rather than set to their defaults: msgspec omits a default by
+    # identity, and an "unknown" read from SQLite is another string object.
+    extra: dict[str, Any] = {}
+    if h.outcome != "unknown":
+        extra["outcome"] = h.outcome
+    if scores:
+        extra["score"] = round(h.score, 4)
     memory = MemoryItem(
         id=h.id, category=h.category, content=content, rationale=rationale, note=note,
-        tags=tags, files=files, outcome=h.outcome, age=age(now - h.created_at),
-        score=round(h.score, 4), archived=h.archived,
+        tags=tags, files=files, age=age(now - h.created_at), archived=h.archived, **extra,
     )
     cut = cut_content or cut_rationale or cut_note
     return memory, cut or tags != h.tags or files != h.files
