@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reverie.daemon.memory import globs
-from reverie.daemon.memory.rules import TRIGGER_THRESHOLD, Rule, match
+from reverie.daemon.memory.rules import Rule, match
 from tests.support.memory import call, fail, make_project
 
 
@@ -24,15 +24,22 @@ def test_globs() -> None:
     assert not globs.matches("migrations/**", "src/migrations.py")
 
 
-def test_trigger_relevance_is_weighted_coverage() -> None:
+def test_trigger_needs_two_shared_words_or_all_of_a_shorter_one() -> None:
     rules = [
         Rule(id=1, trigger="database migration", must_do=["back up first"]),
         Rule(id=2, trigger="release deploy production", must_not=["deploy on friday"]),
         Rule(id=3, trigger="style", file_globs=["*.css"], must_do=["use tokens"]),
     ]
-    got = {m.rule.id: m for m in match(rules, "write a migration for the users table", [])}
+    got = {m.rule.id: m for m in match(rules, "write a database migration for users", [])}
     assert set(got) == {1}
-    assert got[1].relevance >= TRIGGER_THRESHOLD and "migr" in got[1].why
+    assert got[1].relevance == 1.0
+    assert got[1].why == 'intent shares "database", "migration" with the trigger'
+    # One shared word of a longer trigger is not enough.
+    assert match(rules, "write a migration for the users table", []) == []
+    assert match(rules, "deploy the api", []) == []
+    assert [m.rule.id for m in match(rules, "deploy to production", [])] == [2]
+    # A one-word trigger needs its one word.
+    assert [m.rule.id for m in match(rules, "style the header", [])] == [3]
     assert match(rules, "fix a typo in the readme", []) == []
     by_file = match(rules, "tweak colours", ["web/app.css"])
     assert [m.rule.id for m in by_file] == [3] and "web/app.css matches *.css" in by_file[0].why
@@ -92,11 +99,11 @@ def test_context_check_merges_rules_and_memories_with_reasons(daemon, project) -
                         content="Schema lives in db/schema.sql", files=["db/migrate.py"])["id"]
         call(conn, "remember", category="learning", content="Unrelated migration learning")
 
-        out = call(conn, "context_check", intent="add a migration for the users table",
+        out = call(conn, "context_check", intent="add a database migration for the users table",
                    files=["db/migrate.py"])
         assert out["has_concerns"] is True
         assert [a["text"] for a in out["must_do"]] == ["Back up first"]
-        assert "intent matches trigger" in out["must_do"][0]["why"]
+        assert "intent shares" in out["must_do"][0]["why"]
         assert out["must_not"][0]["source"].startswith("rule ")
         assert [a["source"] for a in out["warnings"]] == [f"warning {warn}"]
         assert "user" in out["warnings"][0]["why"]
