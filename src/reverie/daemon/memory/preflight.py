@@ -180,13 +180,3 @@ def check(conn: sqlite3.Connection, intent: str, files: list[str], now: float) -
     return out
 
 
-def summary(p: Preflight) -> dict[str, list[str]]:
-    """The concerns as short lines, for a counsel note."""
-    lines: dict[str, list[str]] = {}
-    for kind in ("must_not", "ask_first", "must_do", "warnings", "failed"):
-        items = getattr(p, kind)
-        if items:
-            lines[kind] = [f"{a.text[:160]} [{a.source}]" for a in items]
-    return lines
-
-

@@ -122,7 +122,7 @@ def memory_tool(
                 touched = (validate.project_files(call.project.root, files(params))
                            if files is not None else [])
                 what = kind(params) if callable(kind) else kind
-                return await guarded_call(call, what, touched, lambda: fn(call, params), params)
+                return await guarded_call(call, what, touched, lambda: fn(call, params))
             finally:
                 close_call(call)
 

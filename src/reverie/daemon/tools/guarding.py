@@ -6,10 +6,16 @@ Mode ``off`` does nothing. Otherwise:
   the session record) and its result carries the full briefing (``guard.briefing``);
 - a write in a session not yet briefed on this project: ``advise`` runs it
   and attaches a short briefing; ``enforce`` refuses it (``briefing_required``);
-- a write touching files with no ``context_check`` for them in this session
-  within the counsel window (``[guard] counsel_window_s``): ``advise`` runs it and attaches a
-  counsel note with the concerns for those files; ``enforce`` refuses it
-  (``counsel_required``).
+- a write touching files (``remember`` with ``files``) with no
+  ``context_check`` for them in this session within the counsel window
+  (``[guard] counsel_window_s``) runs in both modes and, when those files
+  have concerns, carries a counsel note: at most :data:`COUNSEL_LINES` one-line
+  concerns, never the memory just written. No concerns, no note.
+
+Counsel is never a refusal. Recording knowledge at the end of a task is not
+changing files, and rule changes name globs, not files, so the guard touches
+no files of theirs; the old ``counsel_required`` refusal applies nowhere.
+``enforce`` refuses only writes in a session not briefed on the project.
 
 Reads are never refused. A refused call changes nothing and leaves the
 first-turn mark in place for the briefing that follows.
@@ -31,10 +37,15 @@ if TYPE_CHECKING:
 Kind = Literal["read", "write", "briefing"]
 R = TypeVar("R")
 
+# A counsel note names at most this many concerns, one line each (its text cut to
+# _LINE_CHARS, then its kind and source), and this many files.
+COUNSEL_LINES = 3
+COUNSEL_FILES = 5
+_LINE_CHARS = 140
+
 
 async def guarded_call(
-    call: MemoryCall, kind: Kind, touched: list[str], body: Callable[[], Awaitable[R]],
-    params: Any,
+    call: MemoryCall, kind: Kind, touched: list[str], body: Callable[[], Awaitable[R]]
 ) -> R:
     service = call.service
     sid = call.session_id
@@ -48,11 +59,8 @@ async def guarded_call(
     if kind == "write":
         if touched:
             unchecked = book.unchecked(sid, pid, touched, call.now, service.counsel_window_s)
-        if mode == "enforce":
-            if not briefed:
-                raise _briefing_required(call)
-            if unchecked:
-                raise _counsel_required(call, unchecked)
+        if mode == "enforce" and not briefed:
+            raise _briefing_required(call)
     result = await body()
     if kind == "briefing":
         _consume_first_turn(call)
@@ -69,7 +77,9 @@ async def guarded_call(
         book.mark_briefed(sid, pid, call.now)
         await book.save(sid)
     if unchecked:
-        note["counsel"] = await _counsel(call, unchecked, getattr(params, "content", ""))
+        counsel = await _counsel(call, unchecked, getattr(result, "id", None))
+        if counsel:
+            note["counsel"] = counsel
     if note:
         result.guard = note  # type: ignore[attr-defined]
     return result
@@ -86,14 +96,44 @@ async def _briefing(call: MemoryCall, *, short: bool) -> dict[str, Any]:
     return msgspec.to_builtins(got)  # type: ignore[no-any-return]
 
 
-async def _counsel(call: MemoryCall, files: list[str], intent: str) -> dict[str, Any]:
+async def _counsel(call: MemoryCall, files: list[str], written: Any) -> dict[str, Any]:
+    """The concerns known for ``files``, short; empty when there are none.
+
+    Only what is linked to the files (memories, rule globs) counts: the
+    write's own text is not an intent, and would match its neighbours. The
+    memory just written (``written``, its id) is left out, created or not.
+    """
     now = call.now
-    checked = await call.project.read(lambda conn: preflight.check(conn, intent, files, now))
-    return {
-        "unchecked_files": files,
-        "concerns": preflight.summary(checked),
+    checked = await call.project.read(lambda conn: preflight.check(conn, "", files, now))
+    lines: list[str] = []
+    for kind in ("must_not", "ask_first", "must_do", "warnings", "failed"):
+        for advice in getattr(checked, kind):
+            if _is_memory(advice.source, written):
+                continue
+            lines.append(f"{kind}: {_one_line(advice.text)} [{advice.source}]")
+    if not lines:
+        return {}
+    out: dict[str, Any] = {
+        "unchecked_files": files[:COUNSEL_FILES],
+        "concerns": lines[:COUNSEL_LINES],
         "remedy": "call context_check with your intent and these files before changing them",
     }
+    if len(lines) > COUNSEL_LINES:
+        out["more"] = len(lines) - COUNSEL_LINES
+    return out
+
+
+def _is_memory(source: str, memory_id: Any) -> bool:
+    """Whether an advice's source (``"warning 12"``, ``"decision 3 (failed)"``) is that memory."""
+    label = source.split(" (", 1)[0].split()
+    return (isinstance(memory_id, int) and len(label) == 2 and label[0] != "rule"
+            and label[1] == str(memory_id))
+
+
+def _one_line(text: str) -> str:
+    """The text on one line of at most :data:`_LINE_CHARS` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= _LINE_CHARS else text[: _LINE_CHARS - 1] + "…"
 
 
 def _briefing_required(call: MemoryCall) -> GuardRefused:
@@ -103,16 +143,4 @@ def _briefing_required(call: MemoryCall) -> GuardRefused:
         "then retry this call (nothing was changed).",
         violation="briefing_required",
         remedy="briefing",
-    )
-
-
-def _counsel_required(call: MemoryCall, files: list[str]) -> GuardRefused:
-    shown = ", ".join(files[:5]) + (" …" if len(files) > 5 else "")
-    return GuardRefused(
-        f"counsel_required: no context_check covered {shown} in this session in the last "
-        f"{call.service.counsel_window_s / 60:.0f} minutes, and the guard of project "
-        f"{call.project.name} is in enforce mode. Call `context_check` with your intent and "
-        "these files, read what it says, then retry (nothing was changed).",
-        violation="counsel_required",
-        remedy="context_check",
     )
