@@ -28,6 +28,7 @@ LAST_HEAD = "briefing.last_head"
 LAST_AT = "briefing.last_at"
 SHORT_LIMIT = 3
 FULL_LIMIT = 5
+RULE_CHARS = 300
 
 
 class Briefing(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -74,15 +75,17 @@ def _lines(conn: sqlite3.Connection, where: str, limit: int, now: float) -> list
 
 
 def _rule_line(rule: Rule) -> str:
-    parts = [f"#{rule.id} when {rule.trigger!r}"]
+    """One rule, its sections apart: ``#3 when: change payments | files: … | must not: …``."""
+    parts = [f"#{rule.id} when: {rule.trigger}"]
     if rule.file_globs:
-        parts.append(f"or files {', '.join(rule.file_globs)}")
+        parts.append(f"files: {', '.join(rule.file_globs)}")
     for key, label in (("must_not", "must not"), ("must_do", "must"),
                        ("ask_first", "ask first"), ("warnings", "warning")):
         items = getattr(rule, key)
         if items:
             parts.append(f"{label}: {'; '.join(items)}")
-    return " ".join(parts)[:300]
+    line = " | ".join(parts)
+    return line if len(line) <= RULE_CHARS else line[: RULE_CHARS - 1] + "…"
 
 
 def gather(conn: sqlite3.Connection, now: float, *, limit: int = 5) -> Gathered:
