@@ -221,19 +221,23 @@ async def _notify_overlaps(app: DaemonApp, overlaps: list[Overlap]) -> None:
 
 async def agents_list(app: DaemonApp, session_id: str | None,
                       p: AgentsListParams) -> AgentsListResult:
-    if p.all:
-        return AgentsListResult(project_id="", agents=agents_listing(app.agents, None))
-    if p.project:
-        project_id: str | None = await resolve_project_id(app, p.project)
-    elif session_id is not None and app.sessions.get(session_id) is not None:
-        default = app.agents.default_agent(session_id)
-        project_id = (default.project_id if default and default.project_id
-                      else await session_project(app, session_id))
-    else:
-        project_id = None
+    project_id = await listed_project(app, session_id, p)
     return AgentsListResult(
         project_id=project_id or "", agents=agents_listing(app.agents, project_id)
     )
+
+
+async def listed_project(
+    app: DaemonApp, session_id: str | None, p: AgentsListParams
+) -> str | None:
+    """Which project a listing is about: the one named, else the caller's; None for all."""
+    if p.all:
+        return None
+    if p.project:
+        return await resolve_project_id(app, p.project)
+    if session_id is not None and app.sessions.get(session_id) is not None:
+        return await current_project(app, session_id)
+    return None
 
 
 def agents_listing(

@@ -22,7 +22,7 @@ from reverie.daemon.coordination.operations import (
     AgentsListParams,
     ClaimPaths,
     agent_act,
-    agents_list,
+    listed_project,
 )
 from reverie.daemon.memory.results import age
 from reverie.daemon.tools.catalog import Tool, ToolContext, ToolParams
@@ -135,10 +135,9 @@ def _ago(now: float, then: float) -> str:
 
 async def active(ctx: ToolContext, params: AgentsActiveParams) -> AgentsActiveResult:
     app = ctx.call.app
-    listed = await agents_list(app, ctx.session_id,
-                               AgentsListParams(project=params.project, all=params.all))
+    project_id = await listed_project(
+        app, ctx.session_id, AgentsListParams(project=params.project, all=params.all))
     registry, now, every = app.agents, app.clock.time(), params.all
-    project_id = listed.project_id or None
     out: list[ActiveAgent] = []
     overlaps: dict[frozenset[int], str] = {}
     for agent in sorted(registry.all_agents(), key=lambda a: (a.started_at, a.name)):
@@ -168,7 +167,7 @@ async def active(ctx: ToolContext, params: AgentsActiveParams) -> AgentsActiveRe
         out.append(ActiveAgent(name=agent.name, active=_ago(now, agent.last_active),
                                project=(agent.project_id or "") if every else "",
                                claims=list(groups.values())))
-    return AgentsActiveResult(project=listed.project_id, agents=msgspec.to_builtins(out),
+    return AgentsActiveResult(project=project_id or "", agents=msgspec.to_builtins(out),
                               overlaps=list(overlaps.values()))
 
 
