@@ -9,7 +9,6 @@ of spawning an unmanaged daemon beside it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from typing import TypeVar
 from reverie.client.errors import DaemonUnavailable
 from reverie.client.service_units import installed, run_quietly, start_command
 from reverie.protocol.paths import Paths, ensure_dirs
+from reverie.protocol.process import flock_until
 
 T = TypeVar("T")
 
@@ -71,17 +71,11 @@ def start_daemon(paths: Paths, attempt: Callable[[], T], timeout: float) -> T:
 def _spawn_lock(paths: Paths, deadline: float) -> Iterator[None]:
     fd = os.open(paths.spawn_lock, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise DaemonUnavailable(
-                        f"timed out waiting for another client to start the daemon; "
-                        f"see {paths.log_file}"
-                    ) from None
-                time.sleep(0.01)
+        if not flock_until(fd, deadline):
+            raise DaemonUnavailable(
+                f"timed out waiting for another client to start the daemon; "
+                f"see {paths.log_file}"
+            )
         yield
     finally:
         os.close(fd)

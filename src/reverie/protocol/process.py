@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 
 
@@ -33,6 +34,18 @@ def pid_alive(pid: int) -> bool:
         return True
     # The state follows the parenthesised command name, which may hold spaces.
     return stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] not in (b"Z", b"X")
+
+
+def flock_until(fd: int, deadline: float) -> bool:
+    """Take an exclusive ``flock`` on ``fd``, retrying until ``deadline`` (monotonic)."""
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
 
 
 def lock_holder(lock: Path) -> int | None:

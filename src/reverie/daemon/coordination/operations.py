@@ -137,10 +137,11 @@ async def current_project(app: DaemonApp, session_id: str) -> str | None:
 
 async def project_root(app: DaemonApp, project_id: str) -> str | None:
     root = app.agents.roots.get(project_id)
-    if root is None:
+    if root is None:  # read once: memory tools ask on every call
         row = await app.projects.global_store.read(
             lambda conn: global_db.get_project(conn, project_id))
-        root = row["root"] if row else None
+        if row is not None:
+            root = app.agents.roots[project_id] = row["root"]
     return root
 
 

@@ -56,6 +56,9 @@ _SECTIONS: tuple[tuple[str, tuple[str, str], str], ...] = (
      "ORDER BY archived_at DESC, id DESC"),
 )
 
+# What each section is called, one and many: the briefing names them too.
+SECTION_NAMES = {key: names for key, names, _ in _SECTIONS}
+
 
 def _quote(text: str) -> str:
     text = " ".join(text.split())

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from reverie.daemon.dreaming.digest import SECTION_NAMES
 from reverie.daemon.memory import gitinfo, records, rules_store
 from reverie.daemon.memory.results import age
 from reverie.daemon.memory.rules import Rule
@@ -137,12 +138,6 @@ async def compose(
 
 # Sections whose newest items the briefing lists anyway: the digest gives their count.
 _LISTED = ("decisions", "warnings", "failed")
-_NAMES = {"decisions": ("new decision", "new decisions"),
-          "warnings": ("new warning", "new warnings"),
-          "failed": ("failed outcome", "failed outcomes"),
-          "rules": ("rule added", "rules added"),
-          "merged": ("duplicate merged", "duplicates merged"),
-          "archived": ("memory archived", "memories archived")}
 
 
 def digest_summary(digest: Any, now: float) -> str:
@@ -159,10 +154,10 @@ def digest_summary(digest: Any, now: float) -> str:
     when = f"{age(now - since)} ago" if isinstance(since, int | float) else "the start"
     parts = []
     for key, section in digest["sections"].items():
-        if not isinstance(section, dict) or key not in _NAMES:
+        if not isinstance(section, dict) or key not in SECTION_NAMES:
             continue
         count = int(section.get("count", 0))
-        one, many = _NAMES[key]
+        one, many = SECTION_NAMES[key]
         part = f"{count} {one if count == 1 else many}"
         if key not in _LISTED:
             quotes = [str(t.get("text", "")) for t in section.get("top", [])

@@ -9,7 +9,6 @@ if it is still the very file we bound (a successor may already own the path).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import socket
 import stat
@@ -17,7 +16,7 @@ import time
 from pathlib import Path
 
 from reverie.daemon.errors import AlreadyRunning
-from reverie.protocol.process import lock_holder
+from reverie.protocol.process import flock_until, lock_holder
 
 # How long a start waits out a client's probe of the lock before calling it taken.
 PROBE_GRACE_S = 0.25
@@ -34,16 +33,9 @@ class InstanceLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         # A client probing whether the lock is held takes a shared lock for a
         # moment (``process.lock_holder``): try again briefly before giving up.
-        deadline = time.monotonic() + PROBE_GRACE_S
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    raise AlreadyRunning(lock_holder(self.path)) from None
-                time.sleep(0.01)
+        if not flock_until(fd, time.monotonic() + PROBE_GRACE_S):
+            os.close(fd)
+            raise AlreadyRunning(lock_holder(self.path))
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
