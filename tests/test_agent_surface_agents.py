@@ -50,9 +50,11 @@ def test_agents_active_is_compact(daemon, home: Path) -> None:
         assert len(text.encode()) <= 600, text
         assert not re.search(r"[0-9a-f]{32}", text), text  # no session ids
         assert not re.search(r"\d{9,}\.\d", text), text  # no epoch floats
-        names = {a["name"] for a in out["agents"]}
+        # One line per agent: its name, when it was last active, its claims and notes.
+        names = {line.split(" (active ")[0] for line in out["agents"]}
         assert names == {first_name(first), first_name(second)}
-        assert "ago" in text
+        mine = next(line for line in out["agents"] if line.startswith(first_name(first)))
+        assert mine.endswith("ago): src/a.py, src/b.py, docs: refactor storage"), mine
         # The one overlap is listed once.
         assert len(out["overlaps"]) == 1
         # The wire method keeps its full shape for daemonctl.
@@ -71,7 +73,7 @@ def test_rename_renames_the_callers_agent(daemon, home: Path) -> None:
         renamed = call(first, "agent_update", rename_to="planner")
         assert renamed["agent"] == "planner"
         assert [c["target"] for c in renamed["claims"]] == ["src/a.py"]
-        names = [a["name"] for a in call(second, "agents_active")["agents"]]
+        names = [line.split(" (active ")[0] for line in call(second, "agents_active")["agents"]]
         assert "planner" in names and not any(n.startswith("claude-code") for n in names)
 
 

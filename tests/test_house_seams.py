@@ -80,7 +80,7 @@ def test_a_digest_shown_by_the_briefing_is_stamped_shown(home: Path) -> None:
         assert dream_and_wait(daemon.env)["pending_digests"] == [info["id"]]
         with daemon.connect(client="reverie-mcp", project=str(project)) as conn:
             briefing = call(conn, "briefing")
-        assert "1 new decision" in briefing["digest"]["text"]  # listed once, in decisions
+        assert "1 new decision" in briefing["digest"]  # listed once, in decisions
         assert any("cache parsed ASTs" in line for line in briefing["decisions"])
         db = sqlite3.connect(info["db_path"])
         try:

@@ -31,20 +31,22 @@ def test_advise_first_call_carries_the_briefing_then_counsel(daemon, tmp_path) -
              must_not=["Drop tables"])
     with daemon.connect(project=str(project)) as conn:
         first = call(conn, "recall", query="anything")
-        brief = first["guard"]["briefing"]
-        assert brief["project"] == "proj" and brief["root"] == str(project)
-        assert "Drop tables" in brief["rules"][0]
+        # The briefing arrives as plain lines, not a nested object.
+        brief = first["guard"].splitlines()
+        assert brief[0].startswith("Briefing on project proj:")
+        assert "Rules:" in brief and any("must not: Drop tables" in line for line in brief)
         assert "guard" not in call(conn, "recall", query="anything")  # only once
 
         made = call(conn, "remember", category="decision", content="Use views",
                     files=["db/views.sql"])
         assert made["created"] is True  # advise never blocks
-        counsel = made["guard"]["counsel"]
-        assert counsel["unchecked_files"] == ["db/views.sql"]
-        # Counsel is short now: at most three one-line concerns, each naming its
-        # kind and source, no longer a dict of lists (issue "What the agent receives").
-        assert counsel["concerns"] == ["must_not: Drop tables [rule 1]"]
-        assert "context_check" in counsel["remedy"]
+        # Counsel is short: at most three one-line concerns, each naming its kind
+        # and source, then the remedy (issue "What the agent receives").
+        assert made["guard"].splitlines() == [
+            "Concerns for db/views.sql, not checked before this change:",
+            "- must not: Drop tables [rule 1]",
+            "Call context_check with your intent and these files before changing them.",
+        ]
 
         call(conn, "context_check", intent="add views", files=["db/views.sql"])
         again = call(conn, "remember", category="decision", content="Views are read-only",
@@ -62,8 +64,8 @@ def test_advise_write_in_an_unbriefed_session_gets_a_short_briefing(daemon, tmp_
             worked=True, project=str(other))
         assert "guard" not in made  # `other` is briefed
         wrote = call(conn, "remember", category="learning", content="b")
-        assert set(wrote["guard"]["briefing"]) >= {"project", "counts", "warnings"}
-        assert "changed_files" not in wrote["guard"]["briefing"]  # short: no git
+        assert wrote["guard"].startswith("Briefing on project proj: 1 learning.")
+        assert "git" not in wrote["guard"] and "Changed" not in wrote["guard"]  # short: no git
 
 
 def test_enforce_blocks_writes_until_briefed(daemon, tmp_path) -> None:
@@ -120,8 +122,8 @@ def test_briefing_lists_files_changed_since_the_previous_briefing(daemon, tmp_pa
     _git(root, "commit", "-qm", "a")
     with daemon.connect(project=str(root)) as conn:
         made = call(conn, "remember", category="warning", content="Never rebase main")
-        carried = made["guard"]["briefing"]  # the first call of the session carries it
-        assert carried["git"].startswith("first briefing")
+        carried = made["guard"]  # the first call of the session carries it
+        assert carried.splitlines()[-1].startswith("git: first briefing")
         call(conn, "remember", category="decision", content="Python 3.11")
         first = call(conn, "briefing")
         assert first["git"].startswith("since ") and "changed_files" not in first

@@ -68,7 +68,8 @@ async def _exercise(client: Client, project: Path) -> None:
     assert [c["target"] for c in claimed.structured_content["claims"]] == ["src/*.py"]
     listed = await client.call_tool("agents_active", {})
     assert not listed.is_error, listed.content
-    assert any(a["claims"] for a in listed.structured_content["agents"])
+    assert any(line.endswith(": src/*.py: refactoring")
+               for line in listed.structured_content["agents"])
 
     seen: list[float] = []
 

@@ -204,7 +204,7 @@ def test_tool_arguments_nested_too_deeply_are_a_decode_error() -> None:
     async def handler(ctx: Any, params: Any) -> Out:
         return Out(True)
 
-    tool = Tool(name="free", title="Free", description="free-form data", params=FreeParams,
+    tool = Tool(name="free", description="free-form data", params=FreeParams,
                 result=Out, handler=handler, read_only=True)
     with pytest.raises(msgspec.DecodeError, match="nested too deeply"):
         tool.decode_arguments(b"\x81\xa4data" + nested(DEEP))

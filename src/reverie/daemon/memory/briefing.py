@@ -40,7 +40,11 @@ class Briefing(msgspec.Struct, kw_only=True, omit_defaults=True):
     warnings: list[str]
     failed: list[str]
     rules: list[str]
-    digest: dict[str, Any] = {}
+    # What the dream found since the last briefing, in one line.
+    digest: str = ""
+    # Other live agents in the project and what they claimed (set by the caller,
+    # who knows which agent is asking: see ``coordination/presence.py``).
+    agents: list[str] = []
     changed_files: list[str] = []
     git: str = ""
 
@@ -128,12 +132,41 @@ async def compose(
         return out
     digest = await show_digest(digests, project, now)
     if digest is not None:
-        out.digest = {"text": digest_summary(digest, now)}
+        out.digest = digest_summary(digest, now)
     changes = await gitinfo.changes_since(project.root, got.last_head)
     out.changed_files, out.git = changes.files, changes.note
     head = changes.head
     await project.write(lambda conn: remember_head(conn, head, now))
     return out
+
+
+_SECTIONS = (("rules", "Rules"), ("warnings", "Warnings"), ("failed", "Failed approaches"),
+             ("decisions", "Recent decisions"), ("agents", "Other agents at work here"))
+
+
+def as_text(b: Briefing) -> str:
+    """The briefing as the few plain lines a model reads when it did not ask for one.
+
+    The guard attaches this to a session's first call (and hooks inject it):
+    text, not the tool's object, because it arrives inside another tool's
+    result, where a nested object would cost schema bytes in every tool and
+    more tokens than the lines it carries.
+    """
+    counts = ", ".join(f"{n} {cat}{'' if n == 1 else 's'}"
+                       for cat, n in sorted(b.counts.items()) if n)
+    out = [f"Briefing on project {b.project}: {counts or 'no memories yet'}."]
+    if b.digest:
+        out.append(b.digest)
+    for key, title in _SECTIONS:
+        items: list[str] = getattr(b, key)
+        if items:
+            out.append(f"{title}:")
+            out.extend(f"- {item}" for item in items)
+    if b.changed_files:
+        out.append(f"Changed in git since the last briefing: {', '.join(b.changed_files)}")
+    if b.git:
+        out.append(f"git: {b.git}")
+    return "\n".join(out)
 
 
 # Sections whose newest items the briefing lists anyway: the digest gives their count.

@@ -9,16 +9,18 @@ intent: at least half of the intent's distinct terms, but never more than
 two are required. Matching rules are merged into the four rule lists. Every
 item says why it is there.
 
-The result never fails for being large: a text longer than the tools allow
-(an old import could store one) is cut and says so, items past
-:data:`RESULT_BYTES` are left out, and ``truncated`` is then true.
+Each list holds at most :data:`PER_KIND` items, best first; ``more`` counts
+the relevant ones left out (at least that many: the search stops at
+:data:`CANDIDATES`). The result never fails for being large: a text longer
+than the tools allow (an old import could store one) is cut and says so in
+the text, and items past :data:`RESULT_BYTES` are left out and counted.
 """
 
 from __future__ import annotations
 
 import math
 import sqlite3
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import msgspec
 
@@ -58,9 +60,10 @@ class Preflight(Guarded, kw_only=True, omit_defaults=True):
     decisions: list[Advice] = []
     # Patterns and learnings: not concerns, but what the code there relies on.
     learned: list[Advice] = []
-    # True when texts were cut or items left out to stay small. Typed loosely,
-    # like `guard`: a boolean schema would cost bytes in every conversation.
-    truncated: Any = None
+    # Other agents' live claims on the files (set by the tool, which knows who asks).
+    claims: list[str] = []
+    # Relevant items left out to stay short.
+    more: int = 0
 
 
 class _Found(NamedTuple):
@@ -125,16 +128,13 @@ class _Filler:
     def add(self, bucket: list[Advice], text: str, limit: int, source: str, why: str,
             rationale: str = "", note: str = "") -> bool:
         """False once the result is full: then nothing more is added."""
-        text, cut = clip(text, limit)
-        why, cut_why = clip(why, _WHY_BYTES)
-        rationale, cut_rationale = clip(rationale, limits.MAX_RATIONALE_BYTES)
-        note, cut_note = clip(note, _NOTE_BYTES)
-        advice = Advice(text=text, source=source, why=why, rationale=rationale, note=note)
+        advice = Advice(text=clip(text, limit)[0], source=source, why=clip(why, _WHY_BYTES)[0],
+                        rationale=clip(rationale, limits.MAX_RATIONALE_BYTES)[0],
+                        note=clip(note, _NOTE_BYTES)[0])
         size = len(msgspec.msgpack.encode(advice))
-        if cut or cut_why or cut_rationale or cut_note or size > self.left:
-            self.out.truncated = True
         if size > self.left:
             self.left = 0
+            self.out.more += 1
             return False
         self.left -= size
         bucket.append(advice)
@@ -154,7 +154,9 @@ def check(conn: sqlite3.Connection, intent: str, files: list[str], now: float) -
             bucket = out.decisions
         else:
             bucket = out.learned
-        if len(bucket) < PER_KIND:
+        if len(bucket) >= PER_KIND or filler.left == 0:
+            out.more += 1
+        else:
             label = f"{m.category} {m.id}" + (" (failed)" if m.outcome == "failed" else "")
             filler.add(bucket, m.content, limits.MAX_CONTENT_BYTES, label, m.why,
                        rationale=m.rationale if m.category == "decision" else "",

@@ -6,7 +6,7 @@ Descriptions are kept short on purpose: every schema here is sent in
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
 
@@ -16,10 +16,10 @@ Category = Literal["decision", "pattern", "warning", "learning"]
 class Guarded(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Results that may carry the guard's first-turn briefing or a counsel note."""
 
-    # ``{"briefing": ...}`` and/or ``{"counsel": ...}``; empty (left out)
-    # otherwise. Loosely typed: a full briefing schema in every tool would
-    # cost bytes in every conversation.
-    guard: dict[str, Any] = {}
+    # Plain text, left out when there is nothing to say: the briefing a first
+    # call carries and/or the counsel a write carries. Text rather than an
+    # object: it rides in every tool's result, so its schema is in every tool.
+    guard: str = ""
 
 
 class MemoryItem(msgspec.Struct, kw_only=True, omit_defaults=True):

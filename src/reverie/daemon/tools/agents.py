@@ -12,35 +12,37 @@ byte of the catalog and of each result is paid for in tokens.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import os
+from typing import Annotated
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from reverie.daemon import limits
+from reverie.daemon.coordination import presence
 from reverie.daemon.coordination.operations import (
     AgentParams,
     AgentsListParams,
     ClaimPaths,
     agent_act,
     listed_project,
+    project_root,
 )
-from reverie.daemon.memory.results import age
-from reverie.daemon.tools.catalog import Tool, ToolContext, ToolParams
+from reverie.daemon.tools.catalog import Doc, Tool, ToolContext, ToolParams
 
 
 class AgentUpdateParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    claim_paths: ClaimPaths = []
-    claim_task: limits.Line = ""
-    note: limits.Note = ""
-    release: limits.Ids = []
-    release_all: bool = False
-    agent: limits.Name = ""  # default: the session's own
-    start: bool = False
-    rename_to: limits.Name = ""
+    claim_paths: Annotated[ClaimPaths, Doc("Project-relative globs you will edit.")] = []
+    claim_task: Annotated[limits.Line, Doc("A task you take on.")] = ""
+    note: Annotated[limits.Note, Doc("What you are doing, for the others.")] = ""
+    release: Annotated[limits.Ids, Doc("Ids of your claims to release.")] = []
+    release_all: Annotated[bool, Doc("Release all yours.")] = False
+    agent: Annotated[limits.Name, Doc("Default: this session's agent.")] = ""
+    start: Annotated[bool, Doc("Start `agent` as a new agent.")] = False
+    rename_to: Annotated[limits.Name, Doc("New name for the agent.")] = ""
     expected_version: Annotated[
-        int, msgspec.Meta(ge=-1, le=limits.MAX_ID,
-                          description="With project: the version last seen.")
-    ] = -1
+        limits.Version, Doc("With project: the version you saw; refused if changed.")
+    ] | UnsetType = UNSET
 
 
 class Claim(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -70,7 +72,7 @@ async def update(ctx: ToolContext, p: AgentUpdateParams) -> AgentUpdateResult:
             name=p.agent or None,
             start=p.start,
             rename_to=p.rename_to or None,
-            expected_version=None if p.expected_version < 0 else p.expected_version,
+            expected_version=None if p.expected_version is UNSET else p.expected_version,
             claim_paths=p.claim_paths,
             claim_task=p.claim_task or None,
             note=p.note,
@@ -101,93 +103,66 @@ async def update(ctx: ToolContext, p: AgentUpdateParams) -> AgentUpdateResult:
 
 class AgentsActiveParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
     # No docstring: msgspec would send it with the schema, repeating the tool's description.
-    all: bool = False
-
-
-class ClaimGroup(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Claims made with one note: what an agent said it works on."""
-
-    paths: list[str] = []
-    tasks: list[str] = []
-    note: str = ""
-    project: str = ""  # only when listing every project
-    since: str
-
-
-class ActiveAgent(msgspec.Struct, kw_only=True, omit_defaults=True):
-    name: str
-    active: str  # "3m ago"
-    project: str = ""  # only when listing every project
-    claims: list[ClaimGroup] = []
+    all: Annotated[bool, Doc("Every project.")] = False
 
 
 class AgentsActiveResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     project: str = ""
-    # Plain objects in the schema: each nested Struct would add its own
-    # definition to every conversation's tool list. Built from ActiveAgent.
-    agents: list[dict[str, Any]] = []
+    # One line per agent (see ``coordination/presence.py``): a model reads
+    # lines, and a line costs fewer tokens than the rows it summarises.
+    agents: list[str] = []
     overlaps: list[str] = []  # "a and b both claim x", each collision once
-
-
-def _ago(now: float, then: float) -> str:
-    return f"{age(now - then)} ago"
 
 
 async def active(ctx: ToolContext, params: AgentsActiveParams) -> AgentsActiveResult:
     app = ctx.call.app
     project_id = await listed_project(
         app, ctx.session_id, AgentsListParams(project=params.project, all=params.all))
-    registry, now, every = app.agents, app.clock.time(), params.all
-    out: list[ActiveAgent] = []
+    registry, now = app.agents, app.clock.time()
+    live = [a for a in registry.all_agents() if registry.is_live(a.session_id, a.name)]
+    names: dict[str, str] = {}
     overlaps: dict[frozenset[int], str] = {}
-    for agent in sorted(registry.all_agents(), key=lambda a: (a.started_at, a.name)):
-        if not registry.is_live(agent.session_id, agent.name):
-            continue
-        claims = sorted((c for c in registry.claims_of(agent)
-                         if project_id is None or c.project_id == project_id),
-                        key=lambda c: c.id)
-        if project_id is not None and agent.project_id != project_id and not claims:
-            continue
-        groups: dict[tuple[str, str], ClaimGroup] = {}
-        for c in claims:
-            group = groups.get((c.project_id, c.note))
-            if group is None:
-                group = groups[(c.project_id, c.note)] = ClaimGroup(
-                    note=c.note, project=c.project_id if every else "",
-                    since=_ago(now, c.created_at))
-            (group.paths if c.kind == "path" else group.tasks).append(c.target)
+    for agent in live:
+        for c in registry.claims_of(agent):
+            if project_id is None and c.project_id not in names:
+                root = await project_root(app, c.project_id)
+                names[c.project_id] = os.path.basename(root) if root else c.project_id
+            if project_id is not None and c.project_id != project_id:
+                continue
             for o in registry.overlaps_of(c):
                 pair = frozenset((c.id, o.theirs.id))
                 if pair not in overlaps:
-                    same = c.target == o.theirs.target
                     overlaps[pair] = (
-                        f"{agent.name} and {o.theirs.agent} both claim {c.target}" if same
+                        f"{agent.name} and {o.theirs.agent} both claim {c.target}"
+                        if c.target == o.theirs.target
                         else f"{agent.name} ({c.target}) and {o.theirs.agent} "
                              f"({o.theirs.target}) overlap")
-        out.append(ActiveAgent(name=agent.name, active=_ago(now, agent.last_active),
-                               project=(agent.project_id or "") if every else "",
-                               claims=list(groups.values())))
-    return AgentsActiveResult(project=project_id or "", agents=msgspec.to_builtins(out),
+    lines = presence.agent_lines(registry, project_id, now, names=names)
+    return AgentsActiveResult(project=_name(await project_root(app, project_id))
+                              if project_id else "", agents=lines,
                               overlaps=list(overlaps.values()))
+
+
+def _name(root: str | None) -> str:
+    return os.path.basename(root) if root else ""
 
 
 TOOLS = [
     Tool(
         name="agent_update",
-        title="Claim work",
         description=(
-            "Claim files (claim_paths: globs under the project root) or a task (claim_task, "
-            "note) before editing; release when done. Returns your claims and others' "
-            "overlapping ones. Also starts/renames an agent, sets its project."
+            "Claim files or a task before editing, with a note; release when done. Returns "
+            "your claims (ids) and others' overlapping ones. Also starts or renames an "
+            "agent, sets its project."
         ),
         params=AgentUpdateParams,
         result=AgentUpdateResult,
         handler=update,
         read_only=False,
+        typed_result=False,
     ),
     Tool(
         name="agents_active",
-        title="Active agents",
         description="Agents working in this project (or all), their claims, overlaps.",
         params=AgentsActiveParams,
         result=AgentsActiveResult,

@@ -15,16 +15,16 @@ class BriefingParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
 
 @memory_tool("briefing")
 async def briefing(call: MemoryCall, params: BriefingParams) -> Any:
-    return await brief.compose(call.project, call.now, call.state, short=False)
+    return await call.briefing(short=False)
 
 
 TOOLS = [
     Tool(
         name="briefing",
-        title="Project briefing",
         description=(
             "Call first in a session: memory counts, recent decisions, warnings, failed "
-            "approaches (with why), top rules, pending digest, files changed in git since."
+            "approaches (with why), top rules, other agents at work, pending digest, git "
+            "changes."
         ),
         params=BriefingParams,
         result=brief.Briefing,

@@ -15,8 +15,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from reverie.daemon.coordination import presence
 from reverie.daemon.coordination.operations import project_root
 from reverie.daemon.errors import InvalidInput
+from reverie.daemon.memory import briefing as brief
 from reverie.daemon.memory import validate
 from reverie.daemon.memory.activity import Actor
 from reverie.daemon.tools.catalog import ToolContext, ToolHandler, ToolParams
@@ -50,6 +52,30 @@ class MemoryCall:
 
     def note_write(self) -> None:
         self.tool.call.app.lifecycle.note_write()
+
+    async def briefing(self, *, short: bool) -> brief.Briefing:
+        """The briefing for this call's project, with the other agents at work there."""
+        out = await brief.compose(self.project, self.now, self.state, short=short)
+        out.agents = self.others_at_work()
+        return out
+
+    def _me(self) -> tuple[str, str] | None:
+        """The calling session's own agent, left out of "other agents"."""
+        sid = self.session_id
+        own = self.tool.call.app.agents.default_agent(sid) if sid is not None else None
+        return own.key if own is not None else None
+
+    def claims_on(self, files: list[str]) -> list[str]:
+        """Other agents' live claims on ``files``, one line each."""
+        if not files:
+            return []
+        return presence.claims_on(self.tool.call.app.agents, self.project.id, files,
+                                  self._me(), self.now)
+
+    def others_at_work(self) -> list[str]:
+        """Other live agents in this project and what they claimed, one line each."""
+        return presence.others_at_work(self.tool.call.app.agents, self.project.id, self._me(),
+                                       self.now)
 
 
 def actor_of(ctx: ToolContext) -> Actor:

@@ -45,12 +45,22 @@ _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 UNADVERTISED = ("maxLength", "maxItems")
 
 
+def Doc(text: str) -> msgspec.Meta:
+    """A parameter's description, as the model reads it in ``tools/list``.
+
+    Every parameter has one (a test checks): what it is relative to, what it
+    means, what its default does. Kept to a few words, since the whole list
+    is sent to every conversation.
+    """
+    return msgspec.Meta(description=text)
+
+
 class ToolParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Base of every tool's parameters: the per-call project override."""
 
     # "" rather than None: an optional string costs an ``anyOf`` in every tool's schema.
     project: Annotated[
-        str, msgspec.Meta(description="Project path; default: session's.")
+        str, msgspec.Meta(description="Root path; default: session's.")
     ] = ""
 
 
@@ -103,7 +113,6 @@ class Tool:
     """One tool. ``read_only`` is what a shim trusts when deciding to retry a call."""
 
     name: str
-    title: str
     description: str
     params: type[ToolParams]
     result: type[msgspec.Struct]
@@ -112,6 +121,12 @@ class Tool:
     destructive: bool = False
     idempotent: bool = False
     open_world: bool = False
+    # Whether ``outputSchema`` is advertised. Tools that read declare their
+    # result's schema: it is data a client may render or check. A tool that
+    # acts answers with a short acknowledgement (an id, what changed), still
+    # sent as structured content; its schema would cost every conversation
+    # for little (see docs/DECISIONS.md, "The catalog's byte budget").
+    typed_result: bool = True
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -119,11 +134,13 @@ class Tool:
 
     @cached_property
     def input_schema(self) -> dict[str, Any]:
-        # Size bounds and the 64-bit ceiling of ids (``daemon/limits.py``) are
-        # enforced while decoding but not advertised: on every list, string and
-        # id of every tool they would cost the catalog's byte budget, and a
-        # call over one gets a tool error that names the field and the bound.
+        # Size bounds, the bounds of ids (``daemon/limits.py``) and the refusal
+        # of unknown fields (``additionalProperties: false``) are enforced
+        # while decoding but not advertised: on every list, string and id of
+        # every tool they would cost the catalog's byte budget, and a call
+        # over one gets a tool error that names the field and the bound.
         schema = _strip(struct_schema(self.params), UNADVERTISED)
+        schema.pop("additionalProperties", None)
         return _drop_empty_defaults(_drop_id_ceiling(schema))
 
     @cached_property
@@ -134,14 +151,17 @@ class Tool:
         # _strip maps a dict to a dict; struct_schema always gives one.
         schema: dict[str, Any] = _strip(
             struct_schema(self.result), ("default", "title", "description", "required"))
-        return schema
+        return _inline_single_use(schema)
 
     def descriptor(self) -> dict[str, Any]:
         """The tool exactly as MCP lists it.
 
+        No ``title``: MCP makes it optional and clients show the name instead,
+        which is already readable; ten titles would cost the catalog's budget.
         Hints equal to MCP's defaults (read-only false, destructive true,
-        idempotent false, open-world true) are left out, and so is
-        ``destructiveHint`` on read-only tools, where MCP ignores it: the
+        idempotent false, open-world true) are left out, and so are
+        ``destructiveHint`` and ``idempotentHint`` on read-only tools, where
+        MCP ignores them: the
         list is sent to every conversation, so each byte is paid many times.
         The shim reads ``readOnlyHint`` to decide whether a call whose
         connection dropped may be sent again.
@@ -154,16 +174,18 @@ class Tool:
         }
         defaults = {"readOnlyHint": False, "destructiveHint": True, "idempotentHint": False,
                     "openWorldHint": True}
-        if self.read_only:
-            del hints["destructiveHint"]
-        return {
+        if self.read_only:  # MCP reads these two only on tools that write
+            del hints["destructiveHint"], hints["idempotentHint"]
+        out = {
             "name": self.name,
-            "title": self.title,
             "description": self.description,
             "inputSchema": self.input_schema,
             "outputSchema": self.output_schema,
             "annotations": {k: v for k, v in hints.items() if v != defaults[k]},
         }
+        if not self.typed_result:
+            del out["outputSchema"]
+        return out
 
     def decode_arguments(self, raw: msgspec.Raw | bytes) -> ToolParams:
         """Decode MessagePack arguments into the params Struct.
@@ -201,13 +223,44 @@ def _strip(schema: Any, keys: tuple[str, ...]) -> Any:
 
 
 def _drop_id_ceiling(schema: Any) -> Any:
-    """``schema`` without ``maximum: 2**63 - 1``, the bound every id carries."""
+    """``schema`` without the bounds every id carries (``1`` to ``2**63 - 1``)."""
     if isinstance(schema, list):
         return [_drop_id_ceiling(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
+    is_id = schema.get("maximum") == MAX_ID
     return {k: _drop_id_ceiling(v) for k, v in schema.items()
-            if not (k == "maximum" and v == MAX_ID)}
+            if not (is_id and k in ("maximum", "minimum"))}
+
+
+def _inline_single_use(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with each definition used once written in place of its ``$ref``.
+
+    A ``$ref`` and its ``$defs`` entry cost bytes a definition used once does
+    not need; one used twice (or recursive) stays a definition.
+    """
+    defs: dict[str, Any] = schema.get("$defs", {})
+    text = msgspec.json.encode(schema).decode()
+    once = {name for name in defs if text.count(f'"#/$defs/{name}"') == 1
+            and f'"#/$defs/{name}"' not in msgspec.json.encode(defs[name]).decode()}
+    if not once:
+        return schema
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref", "")
+        if len(node) == 1 and ref.startswith("#/$defs/") and ref[8:] in once:
+            return walk(defs[ref[8:]])
+        return {k: walk(v) for k, v in node.items()}
+
+    out = {k: walk(v) for k, v in schema.items() if k != "$defs"}
+    kept = {name: walk(d) for name, d in defs.items() if name not in once}
+    if kept:
+        out["$defs"] = kept
+    return out
 
 
 def _drop_empty_defaults(schema: dict[str, Any]) -> dict[str, Any]:

@@ -43,7 +43,6 @@ async def sleep(ctx: ToolContext, params: SleepParams) -> SleepResult:
 TOOLS = [
     Tool(
         name="debug_sleep",
-        title="Debug: slow read",
         description="Debugging aid: wait `seconds`, reporting `steps` progress updates.",
         params=SleepParams,
         result=SleepResult,
@@ -53,7 +52,6 @@ TOOLS = [
     ),
     Tool(
         name="debug_write",
-        title="Debug: slow write",
         description="Debugging aid: like debug_sleep but declared as a write (never retried).",
         params=SleepParams,
         result=SleepResult,

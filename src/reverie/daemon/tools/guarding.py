@@ -3,13 +3,15 @@
 Mode ``off`` does nothing. Otherwise:
 
 - the first memory call of a new session consumes its first-turn mark (on
-  the session record) and its result carries the full briefing (``guard.briefing``);
+  the session record) and its result carries the full briefing, as text, in
+  ``guard``;
 - a write in a session not yet briefed on this project: ``advise`` runs it
   and attaches a short briefing; ``enforce`` refuses it (``briefing_required``);
 - a write touching files (``remember`` with ``files``) with no
   ``context_check`` for them in this session within the counsel window
   (``[guard] counsel_window_s``) runs in both modes and, when those files
-  have concerns, carries a counsel note: at most :data:`COUNSEL_LINES` one-line
+  have concerns (rules, warnings, failures, other agents' claims), carries a
+  counsel note in ``guard``: at most :data:`COUNSEL_LINES` one-line
   concerns, never the memory just written. No concerns, no note.
 
 Counsel is never a refusal. Recording knowledge at the end of a task is not
@@ -26,10 +28,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import msgspec
-
 from reverie.daemon.errors import GuardRefused
-from reverie.daemon.memory import briefing, preflight
+from reverie.daemon.memory import briefing as brief
+from reverie.daemon.memory import preflight
 
 if TYPE_CHECKING:
     from reverie.daemon.tools.calls import MemoryCall
@@ -67,21 +68,21 @@ async def guarded_call(
         book.mark_briefed(sid, pid, call.now)
         await book.save(sid)
         return result
-    note: dict[str, Any] = {}
+    notes: list[str] = []
     if _consume_first_turn(call):
-        note["briefing"] = await _briefing(call, short=False)
+        notes.append(brief.as_text(await call.briefing(short=False)))
         book.mark_briefed(sid, pid, call.now)
         await book.save(sid)
     elif kind == "write" and not briefed:
-        note["briefing"] = await _briefing(call, short=True)
+        notes.append(brief.as_text(await call.briefing(short=True)))
         book.mark_briefed(sid, pid, call.now)
         await book.save(sid)
     if unchecked:
         counsel = await _counsel(call, unchecked, getattr(result, "id", None))
         if counsel:
-            note["counsel"] = counsel
-    if note:
-        result.guard = note  # type: ignore[attr-defined]
+            notes.append(counsel)
+    if notes:
+        result.guard = "\n\n".join(notes)  # type: ignore[attr-defined]
     return result
 
 
@@ -91,17 +92,13 @@ def _consume_first_turn(call: MemoryCall) -> bool:
     return bool(sid and service.sessions.consume_first_turn(sid, service.first_turn_ttl_s))
 
 
-async def _briefing(call: MemoryCall, *, short: bool) -> dict[str, Any]:
-    got = await briefing.compose(call.project, call.now, call.state, short=short)
-    return msgspec.to_builtins(got)  # type: ignore[no-any-return]
-
-
-async def _counsel(call: MemoryCall, files: list[str], written: Any) -> dict[str, Any]:
-    """The concerns known for ``files``, short; empty when there are none.
+async def _counsel(call: MemoryCall, files: list[str], written: Any) -> str:
+    """The concerns known for ``files``, in a few lines; "" when there are none.
 
     Only what is linked to the files (memories, rule globs) counts: the
     write's own text is not an intent, and would match its neighbours. The
     memory just written (``written``, its id) is left out, created or not.
+    Other agents' live claims on the files are concerns too.
     """
     now = call.now
     checked = await call.project.read(lambda conn: preflight.check(conn, "", files, now))
@@ -110,17 +107,23 @@ async def _counsel(call: MemoryCall, files: list[str], written: Any) -> dict[str
         for advice in getattr(checked, kind):
             if _is_memory(advice.source, written):
                 continue
-            lines.append(f"{kind}: {_one_line(advice.text)} [{advice.source}]")
+            lines.append(f"{_LABELS[kind]}: {_one_line(advice.text)} [{advice.source}]")
+    lines += call.claims_on(files)
     if not lines:
-        return {}
-    out: dict[str, Any] = {
-        "unchecked_files": files[:COUNSEL_FILES],
-        "concerns": lines[:COUNSEL_LINES],
-        "remedy": "call context_check with your intent and these files before changing them",
-    }
-    if len(lines) > COUNSEL_LINES:
-        out["more"] = len(lines) - COUNSEL_LINES
-    return out
+        return ""
+    shown = files[:COUNSEL_FILES]
+    others = f" and {len(files) - len(shown)} more" if len(files) > len(shown) else ""
+    out = [f"Concerns for {', '.join(shown)}{others}, not checked before this change:"]
+    out += [f"- {line}" for line in lines[:COUNSEL_LINES]]
+    more = len(lines) - COUNSEL_LINES + checked.more
+    if more > 0:
+        out.append(f"- (and {more} more)")
+    out.append("Call context_check with your intent and these files before changing them.")
+    return "\n".join(out)
+
+
+_LABELS = {"must_not": "must not", "ask_first": "ask first", "must_do": "must",
+           "warnings": "warning", "failed": "failed"}
 
 
 def _is_memory(source: str, memory_id: Any) -> bool:

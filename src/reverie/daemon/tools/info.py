@@ -74,7 +74,6 @@ async def info(ctx: ToolContext, params: InfoParams) -> InfoResult:
 TOOLS = [
     Tool(
         name="reverie_info",
-        title="Reverie status",
         description=(
             "Show which Reverie daemon, session and project this conversation uses. "
             "Call it when unsure which project memory calls will land in, or to check "

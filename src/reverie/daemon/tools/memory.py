@@ -15,17 +15,17 @@ from reverie.daemon.memory import preflight, records, validate
 from reverie.daemon.memory import recall as recall_query
 from reverie.daemon.memory.results import Category, Guarded, MemoryItem, age, clip
 from reverie.daemon.tools.calls import MemoryCall, memory_tool
-from reverie.daemon.tools.catalog import Tool, ToolParams
+from reverie.daemon.tools.catalog import Doc, Tool, ToolParams
 
 
 class RecallParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    query: limits.ShortText = ""
-    category: Category | UnsetType = UNSET
-    tags: limits.Tags = []
-    file: limits.PathText = ""
-    limit: Annotated[int, msgspec.Meta(ge=1, le=50)] = 10
-    include_archived: bool = False
-    scores: bool = False
+    query: Annotated[limits.ShortText, Doc("What you want to know; empty: list by filters.")] = ""
+    category: Annotated[Category, Doc("Only this kind.")] | UnsetType = UNSET
+    tags: Annotated[limits.Tags, Doc("Only memories with all these tags.")] = []
+    file: Annotated[limits.PathText, Doc("Project-relative; its memories rank first.")] = ""
+    limit: Annotated[int, msgspec.Meta(ge=1, le=50, description="Most to return.")] = 10
+    include_archived: Annotated[bool, Doc("Also forgotten ones.")] = False
+    scores: Annotated[bool, Doc("Show each ranking score.")] = False
 
 
 class RecallResult(Guarded, kw_only=True, omit_defaults=True):
@@ -84,12 +84,13 @@ def item(h: recall_query.Hit, now: float, scores: bool = False) -> tuple[MemoryI
 
 
 class RememberParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    category: Category
+    category: Annotated[Category, Doc(
+        "decision (a choice), pattern (how it is done here), warning (a trap) or learning.")]
     # ≤ 16 KB; not advertised (catalog bytes): a longer one is refused naming the limit.
-    content: limits.Content
-    rationale: limits.Rationale = ""
-    tags: limits.Tags = []
-    files: limits.Files = []  # the tool's description says what they are
+    content: Annotated[limits.Content, Doc("One self-contained statement.")]
+    rationale: Annotated[limits.Rationale, Doc("Why (for a decision).")] = ""
+    tags: Annotated[limits.Tags, Doc("Short topic labels.")] = []
+    files: Annotated[limits.Files, Doc("Project-relative paths it concerns.")] = []
 
 
 class RememberResult(Guarded, kw_only=True, omit_defaults=True):
@@ -139,9 +140,9 @@ async def _missing_files(root: str, files: list[str]) -> str:
 
 
 class OutcomeParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    memory_id: limits.Id
-    worked: bool
-    note: limits.Note = ""
+    memory_id: Annotated[limits.Id, Doc("From recall or the briefing (#id).")]
+    worked: Annotated[bool, Doc("False: it failed.")]
+    note: Annotated[limits.Note, Doc("Why it worked or failed.")] = ""
 
 
 class OutcomeResult(Guarded, kw_only=True, omit_defaults=True):
@@ -176,8 +177,8 @@ async def record_outcome(call: MemoryCall, params: OutcomeParams) -> OutcomeResu
 
 
 class ForgetParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    memory_id: limits.Id
-    reason: limits.ShortText
+    memory_id: Annotated[limits.Id, Doc("From recall or the briefing (#id).")]
+    reason: Annotated[limits.ShortText, Doc("Why it is wrong or obsolete.")]
 
 
 class ForgetResult(Guarded, kw_only=True, omit_defaults=True):
@@ -205,7 +206,6 @@ async def forget(call: MemoryCall, params: ForgetParams) -> ForgetResult:
 TOOLS = [
     Tool(
         name="recall",
-        title="Recall memories",
         description=(
             "Search project memory before deciding; failed approaches and warnings rank "
             "first. `file` boosts memories about it; no query lists them."
@@ -217,20 +217,18 @@ TOOLS = [
     ),
     Tool(
         name="remember",
-        title="Remember",
         description=(
-            "Record what future sessions should know: a decision (with rationale), pattern, "
-            "warning or learning, and files it concerns. A repeat returns its id; a near one "
-            "is stored and names what it `resembles`."
+            "Record what future sessions should know, and the files it concerns. Returns its "
+            "id; a repeat returns the existing id, a near one names what it `resembles`."
         ),
         params=RememberParams,
         result=RememberResult,
         handler=remember,
         read_only=False,
+        typed_result=False,
     ),
     Tool(
         name="record_outcome",
-        title="Record outcome",
         description=(
             "Say whether a remembered approach worked, and why (`note`); failed ones rank "
             "first so nobody repeats them."
@@ -239,11 +237,11 @@ TOOLS = [
         result=OutcomeResult,
         handler=record_outcome,
         read_only=False,
+        typed_result=False,
         idempotent=True,
     ),
     Tool(
         name="forget",
-        title="Forget",
         description=(
             "Archive a wrong or obsolete memory, with the reason; nothing is deleted "
             "(include_archived shows it)."
@@ -252,6 +250,7 @@ TOOLS = [
         result=ForgetResult,
         handler=forget,
         read_only=False,
+        typed_result=False,
         idempotent=True,
     ),
 ]

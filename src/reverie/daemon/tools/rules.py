@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import msgspec
 from msgspec import UNSET, UnsetType
 
 from reverie.daemon import limits
@@ -13,13 +12,13 @@ from reverie.daemon.memory import preflight, rules_store, validate
 from reverie.daemon.memory.results import Guarded
 from reverie.daemon.memory.rules import Rule
 from reverie.daemon.tools.calls import MemoryCall, memory_tool
-from reverie.daemon.tools.catalog import Tool, ToolParams
+from reverie.daemon.tools.catalog import Doc, Tool, ToolParams
 from reverie.daemon.tools.guarding import Kind
 
 
 class CheckParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    intent: Annotated[limits.ShortText, msgspec.Meta(description="What you are about to do.")]
-    files: limits.Files = []
+    intent: Annotated[limits.ShortText, Doc("What you are about to do.")]
+    files: Annotated[limits.Files, Doc("Project-relative paths you will change.")] = []
 
 
 @memory_tool("read")
@@ -28,6 +27,8 @@ async def context_check(call: MemoryCall, params: CheckParams) -> preflight.Pref
     files = validate.project_files(call.project.root, params.files)
     now = call.now
     result = await call.project.read(lambda conn: preflight.check(conn, intent, files, now))
+    result.claims = call.claims_on(files)
+    result.has_concerns = result.has_concerns or bool(result.claims)
     if call.session_id:
         call.service.guard.note_checked(call.session_id, call.project.id, files, now)
         await call.service.guard.save(call.session_id)
@@ -35,18 +36,18 @@ async def context_check(call: MemoryCall, params: CheckParams) -> preflight.Pref
 
 
 class RulesParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    action: Literal["list", "add", "update", "disable", "enable"] = "list"
-    rule_id: limits.Id | UnsetType = UNSET
-    trigger: Annotated[
-        limits.Line, msgspec.Meta(description="Words of the intents the rule applies to.")
-    ] | UnsetType = UNSET
-    file_globs: limits.Lines | UnsetType = UNSET
-    must_do: limits.Lines | UnsetType = UNSET
-    must_not: limits.Lines | UnsetType = UNSET
-    ask_first: limits.Lines | UnsetType = UNSET
-    warnings: limits.Lines | UnsetType = UNSET
-    priority: limits.Priority | UnsetType = UNSET
-    include_disabled: bool = False
+    action: Annotated[Literal["list", "add", "update", "disable", "enable"],
+                      Doc("Default list.")] = "list"
+    rule_id: Annotated[limits.Id, Doc("Rule to change.")] | UnsetType = UNSET
+    trigger: Annotated[limits.Line, Doc("Words of the intents it applies to.")] | UnsetType = UNSET
+    file_globs: Annotated[limits.Lines, Doc("Project-relative globs it applies to.")
+                          ] | UnsetType = UNSET
+    must_do: Annotated[limits.Lines, Doc("What to do then.")] | UnsetType = UNSET
+    must_not: Annotated[limits.Lines, Doc("What never to do.")] | UnsetType = UNSET
+    ask_first: Annotated[limits.Lines, Doc("What to ask the user first.")] | UnsetType = UNSET
+    warnings: Annotated[limits.Lines, Doc("What to watch out for.")] | UnsetType = UNSET
+    priority: Annotated[limits.Priority, Doc("Higher shows first.")] | UnsetType = UNSET
+    include_disabled: Annotated[bool, Doc("List disabled ones too.")] = False
 
 
 class RulesResult(Guarded, kw_only=True, omit_defaults=True):
@@ -123,10 +124,9 @@ async def rules(call: MemoryCall, params: RulesParams) -> RulesResult:
 TOOLS = [
     Tool(
         name="context_check",
-        title="Check before acting",
         description=(
-            "Call before changing code, with intent and files: matching rules, warnings, "
-            "failed approaches, decisions and `learned` patterns, each with why."
+            "Call before changing code: the rules, warnings, failed approaches, decisions and "
+            "patterns that concern your intent and files, each with why; others' claims on them."
         ),
         params=CheckParams,
         result=preflight.Preflight,
@@ -135,7 +135,6 @@ TOOLS = [
     ),
     Tool(
         name="rules",
-        title="Project rules",
         description=(
             "List the project's rules, or add, update, disable or enable one. A rule applies "
             "when an intent matches its `trigger` or a file its `file_globs`."
