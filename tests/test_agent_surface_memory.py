@@ -139,3 +139,13 @@ def test_recall_items_leave_out_empty_fields(daemon, project) -> None:
         for key in ("rationale", "tags", "files", "note", "archived"):
             assert key not in hit, key
         assert hit["age"] == "<1m"
+
+
+def test_context_check_says_why_in_the_intents_own_words(daemon, project) -> None:
+    """No stemmed fragments ("pric", "cach") in a reason: the words as the intent wrote them."""
+    with daemon.connect(project=str(project)) as conn:
+        call(conn, "remember", category="warning",
+             content="Order totals computed with float prices drift by a cent")
+        checked = call(conn, "context_check", intent="compute order totals with float prices")
+        (warning,) = checked["warnings"]
+        assert warning["why"] == 'shares "order", "totals", "float", "prices" with the intent'

@@ -95,10 +95,12 @@ def _memories(
             "ORDER BY score DESC LIMIT :limit",
             {"match": match, "now": now, "limit": CANDIDATES},
         ):
-            shared = sorted(wanted & set(terms(content)))
+            shared = wanted & set(terms(content))
             if len(shared) >= need:
+                # The words as the intent wrote them, never their stems ("pric").
                 found[mid] = _Found(mid, cat, content, outcome, rationale, note, score,
-                                    f"intent mentions {', '.join(shared[:5])}")
+                                    f"shares {rules_engine.as_written(intent, shared)} "
+                                    "with the intent")
     if files:
         marks = ",".join("?" * len(files))
         for mid, cat, content, outcome, rationale, note, path in conn.execute(

@@ -70,7 +70,7 @@ def _weights(trigger_terms: list[str], df: Counter[str], n: int, avgdl: float) -
     return out
 
 
-def _as_written(intent: str, shared: set[str]) -> str:
+def as_written(intent: str, shared: set[str]) -> str:
     """The intent's words that meet ``shared``, each once, quoted, in the intent's order."""
     seen: dict[str, str] = {}
     for word in words(intent):
@@ -98,7 +98,7 @@ def match(rules: list[Rule], intent: str, files: list[str]) -> list[Match]:
         shared = wanted.intersection(weights)
         if total > 0 and shared and len(shared) >= min(MIN_SHARED_WORDS, len(weights)):
             relevance = sum(weights[t] for t in shared) / total
-            reasons.append(f"intent shares {_as_written(intent, shared)} with the trigger")
+            reasons.append(f"intent shares {as_written(intent, shared)} with the trigger")
         for pattern in rule.file_globs:
             hits = [f for f in files if globs.matches(pattern, f)]
             if hits:
