@@ -1,6 +1,7 @@
-"""What an agent receives from ``agent_update`` and ``agents_active``, through a real daemon.
+"""What an agent receives from ``agent_update`` and ``agents_active``.
 
-Two connections with different client names act as two agents in one project.
+Two agents in one project, each the official MCP SDK talking to its own
+``reverie-mcp`` (client names "claude-code" and "cursor"), as models' clients do.
 """
 
 from __future__ import annotations
@@ -10,15 +11,12 @@ import re
 from pathlib import Path
 
 from tests.support.memory import call, fail, make_project
+from tests.support.sdk import SdkAgent
 
 
 def _two(daemon, home: Path):  # type: ignore[no-untyped-def]
     root = make_project(home)
-    first = daemon.connect(client="reverie-mcp", project=str(root),
-                           client_info={"name": "claude-code"})
-    second = daemon.connect(client="reverie-mcp", project=str(root),
-                            client_info={"name": "cursor"})
-    return root, first, second
+    return root, SdkAgent(daemon.env, root, "claude-code"), SdkAgent(daemon.env, root, "cursor")
 
 
 def test_update_returns_current_claims_and_later_overlaps(daemon, home: Path) -> None:
@@ -57,9 +55,10 @@ def test_agents_active_is_compact(daemon, home: Path) -> None:
         assert mine.endswith("ago): src/a.py, src/b.py, docs: refactor storage"), mine
         # The one overlap is listed once.
         assert len(out["overlaps"]) == 1
-        # The wire method keeps its full shape for daemonctl.
-        wire = first.call("agents.list", {})
-        assert {"session_id", "claims", "lease_expires"} <= set(wire["agents"][0])
+    # The wire method keeps its full shape for daemonctl.
+    with daemon.connect() as wire:
+        rows = wire.call("agents.list", {"all": True})["agents"]
+        assert {"session_id", "claims", "lease_expires"} <= set(rows[0])
 
 
 def first_name(conn) -> str:  # type: ignore[no-untyped-def]
@@ -103,10 +102,8 @@ def test_claim_ids_are_never_reused(daemon, home: Path) -> None:
 
 def test_activity_names_the_agent_not_the_client(daemon, home: Path) -> None:
     root = make_project(home)
-    one = daemon.connect(client="reverie-mcp", project=str(root),
-                         client_info={"name": "claude-code"})
-    two = daemon.connect(client="reverie-mcp", project=str(root),
-                         client_info={"name": "claude-code"})
+    one = SdkAgent(daemon.env, root, "claude-code")
+    two = SdkAgent(daemon.env, root, "claude-code")
     with one, two:
         call(two, "agent_update", rename_to="reviewer")
         call(one, "remember", category="decision", content="Use WAL for the event store")

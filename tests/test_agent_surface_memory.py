@@ -1,6 +1,7 @@
 """What the agent receives from the memory tools: complete, compact, correct.
 
-Each test drives a real daemon over the wire, as a shim would.
+Each test is an agent as a model's client sees Reverie: the official MCP SDK
+talking to a real ``reverie-mcp``, which talks to a real daemon.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.memory import call, fail, make_project
+from tests.support.sdk import SdkAgent
 
 
 @pytest.fixture
@@ -20,8 +22,8 @@ def project(tmp_path):
 
 # 1. The reason an approach failed reaches the agent wherever it is shown.
 
-def test_failure_note_is_shown_wherever_the_failed_approach_is(daemon, project) -> None:
-    with daemon.connect(project=str(project)) as conn:
+def test_failure_note_is_shown_wherever_the_failed_approach_is(daemon, env, project) -> None:
+    with SdkAgent(env, project) as conn:
         mid = call(conn, "remember", category="decision",
                    content="Cache order totals in redis", files=["orders/totals.py"])["id"]
         call(conn, "record_outcome", memory_id=mid, worked=False,
@@ -44,8 +46,10 @@ def test_failure_note_is_shown_wherever_the_failed_approach_is(daemon, project) 
 
 # 2. context_check returns everything relevant to the files.
 
-def test_context_check_includes_linked_learnings_and_decision_rationale(daemon, project) -> None:
-    with daemon.connect(project=str(project)) as conn:
+def test_context_check_includes_linked_learnings_and_decision_rationale(
+    daemon, env, project
+) -> None:
+    with SdkAgent(env, project) as conn:
         learning = call(conn, "remember", category="learning",
                         content="order totals are integer cents",
                         files=["orders/totals.py"])["id"]
@@ -68,8 +72,8 @@ def test_context_check_includes_linked_learnings_and_decision_rationale(daemon, 
 
 # 3. A near-duplicate is stored, and says what it resembles.
 
-def test_near_duplicate_is_stored_and_names_what_it_resembles(daemon, project) -> None:
-    with daemon.connect(project=str(project)) as conn:
+def test_near_duplicate_is_stored_and_names_what_it_resembles(daemon, env, project) -> None:
+    with SdkAgent(env, project) as conn:
         first = call(conn, "remember", category="decision",
                      content="Store sessions in SQLite with WAL journaling for the session layer")
         second = call(conn, "remember", category="decision",
@@ -86,8 +90,8 @@ def test_near_duplicate_is_stored_and_names_what_it_resembles(daemon, project) -
 
 # 4. Archived memories: forget says so, record_outcome refuses with the reason.
 
-def test_archived_memories_say_so(daemon, project) -> None:
-    with daemon.connect(project=str(project)) as conn:
+def test_archived_memories_say_so(daemon, env, project) -> None:
+    with SdkAgent(env, project) as conn:
         mid = call(conn, "remember", category="decision", content="Use memcached")["id"]
         assert call(conn, "forget", memory_id=mid, reason="we dropped memcached") == {
             "id": mid, "archived": True}
@@ -101,7 +105,7 @@ def test_archived_memories_say_so(daemon, project) -> None:
 
 # 5. activity kinds are an enum; remember flags files that do not exist.
 
-def test_activity_kind_is_an_enum_of_the_kinds_written(daemon, project) -> None:
+def test_activity_kind_is_an_enum_of_the_kinds_written(daemon, env, project) -> None:
     from reverie.daemon.tools.catalog import build_catalog
 
     tool = build_catalog({}).get("activity")
@@ -110,15 +114,15 @@ def test_activity_kind_is_an_enum_of_the_kinds_written(daemon, project) -> None:
     assert set(kind["enum"]) == {"remember", "outcome", "forget", "rule_add", "rule_update",
                                  "rule_disable", "rule_enable", "dream.archive", "dream.merge",
                                  "import"}
-    with daemon.connect(project=str(project)) as conn:
+    with SdkAgent(env, project) as conn:
         assert "kind" in fail(conn, "activity", kind="bogus")
         call(conn, "remember", category="pattern", content="Small handlers")
         assert [e["kind"] for e in call(conn, "activity", kind="remember")["entries"]] == [
             "remember"]
 
 
-def test_remember_names_files_that_do_not_exist(daemon, project) -> None:
-    with daemon.connect(project=str(project)) as conn:
+def test_remember_names_files_that_do_not_exist(daemon, env, project) -> None:
+    with SdkAgent(env, project) as conn:
         out = call(conn, "remember", category="learning", content="Totals round half even",
                    files=["orders/totals.py", "orders/missing.py"])
         assert out["created"] is True
@@ -132,8 +136,8 @@ def test_remember_names_files_that_do_not_exist(daemon, project) -> None:
 
 # 6. recall items are compact.
 
-def test_recall_items_leave_out_empty_fields(daemon, project) -> None:
-    with daemon.connect(project=str(project)) as conn:
+def test_recall_items_leave_out_empty_fields(daemon, env, project) -> None:
+    with SdkAgent(env, project) as conn:
         call(conn, "remember", category="pattern", content="Handlers are small")
         (hit,) = call(conn, "recall", query="handlers")["memories"]
         for key in ("rationale", "tags", "files", "note", "archived"):
@@ -141,9 +145,9 @@ def test_recall_items_leave_out_empty_fields(daemon, project) -> None:
         assert hit["age"] == "<1m"
 
 
-def test_context_check_says_why_in_the_intents_own_words(daemon, project) -> None:
+def test_context_check_says_why_in_the_intents_own_words(daemon, env, project) -> None:
     """No stemmed fragments ("pric", "cach") in a reason: the words as the intent wrote them."""
-    with daemon.connect(project=str(project)) as conn:
+    with SdkAgent(env, project) as conn:
         call(conn, "remember", category="warning",
              content="Order totals computed with float prices drift by a cent")
         checked = call(conn, "context_check", intent="compute order totals with float prices")
