@@ -12,7 +12,8 @@ HEAVY = ("anyio", "sqlite3", "transitions", "psutil", "pydantic", "mcp", "reveri
 
 @pytest.mark.parametrize(
     "module",
-    ["reverie.client.connection", "reverie.client.ctl.cli", "reverie.protocol.paths"],
+    ["reverie.client.connection", "reverie.client.ctl.cli", "reverie.protocol.paths",
+     "reverie.client.hook.__main__", "reverie.client.hook.editors", "reverie.client.hook.ask"],
 )
 def test_client_modules_import_nothing_heavy(module):
     code = (
@@ -21,4 +22,22 @@ def test_client_modules_import_nothing_heavy(module):
         + f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_the_hook_stays_thin_through_a_whole_event(tmp_path):
+    """Not only its imports: parsing, asking (no daemon there), failing open: nothing heavy."""
+    code = (
+        "import io, sys, json\n"
+        "from reverie.client.hook import __main__ as hook\n"
+        "sys.stdin = io.TextIOWrapper(io.BytesIO(json.dumps({'session_id': 's', 'cwd': '/',"
+        " 'hook_event_name': 'PreToolUse', 'tool_name': 'Edit',"
+        " 'tool_input': {'file_path': '/x.py'}}).encode()))\n"
+        "assert hook.main([]) == 0\n"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    env = {"PATH": "/usr/bin:/bin", "REVERIE_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env)
+    assert "no daemon is listening" in out.stderr  # it did ask, and said why it could not
     assert out.stdout.strip() == ""

@@ -11,4 +11,5 @@ each client starts in tens of milliseconds.
 - ``service_units``: the systemd and launchd definitions, and how to (un)install them.
 - ``shim/``: ``reverie-mcp``, the stdio MCP server an editor starts.
 - ``ctl/``: ``daemonctl``, one module per command, listed in ``ctl.cli.COMMANDS``.
+- ``hook/``: ``reverie-hook``, editor hooks answered by the daemon in one round trip.
 """

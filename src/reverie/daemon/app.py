@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from reverie.daemon.coordination.agents import AgentRegistry
     from reverie.daemon.coordination.events import EventLog
     from reverie.daemon.coordination.sessions import SessionRegistry
+    from reverie.daemon.hooks.room import HookRoom
     from reverie.daemon.lifecycle.machine import Lifecycle
     from reverie.daemon.memory.service import MemoryService
     from reverie.daemon.projects.registry import ProjectRegistry
@@ -38,6 +39,9 @@ log = logging.getLogger("reverie.daemon")
 
 class DaemonApp:
     """State that lives exactly as long as the daemon process."""
+
+    # Set by ``main.build_app`` right after construction: the room needs the app.
+    hooks: HookRoom
 
     def __init__(
         self,

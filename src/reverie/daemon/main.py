@@ -27,6 +27,7 @@ from reverie.daemon.coordination.sessions import SessionRegistry
 from reverie.daemon.dreaming.retention import EventRetentionJob
 from reverie.daemon.errors import AlreadyRunning, ConfigError, StoreError
 from reverie.daemon.handlers import build_methods
+from reverie.daemon.hooks.room import HookRoom
 from reverie.daemon.lifecycle.build import build_lifecycle
 from reverie.daemon.lifecycle.status import lifecycle_status
 from reverie.daemon.logs import setup_logging
@@ -112,6 +113,8 @@ def build_app(
         sessions=sessions, agents=agents, lifecycle=lifecycle, memory=memory,
         methods=build_methods(), socket_path=socket_path, socket_activated=socket_activated,
     )
+    # The hooks need the app itself (they run tools as a conversation's session).
+    app.hooks = HookRoom(app)
     app.status_providers.append(lambda: lifecycle_status(lifecycle))
     app.status_providers.append(lambda: {
         "sessions_detached": sessions.detached_count,
@@ -162,6 +165,7 @@ async def run(
         tg.start_soon(app.projects.run)
         tg.start_soon(app.sessions.run)
         tg.start_soon(app.agents.run)
+        tg.start_soon(app.hooks.run)
         tg.start_soon(app.events.run_recorder)
         tg.start_soon(app.memory.run)
         tg.start_soon(_watch_signals, app)

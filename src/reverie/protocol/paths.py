@@ -12,13 +12,18 @@ from __future__ import annotations
 import os
 import stat
 import sys
-import tempfile
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    # Imported where it is used: the hook finds the socket with os.path alone
+    # (``socket_path``), and pathlib (with urllib.parse and ipaddress) is a
+    # measurable share of a hook's start.
+    from pathlib import Path
 
 APP_NAME = "reverie"
+SOCKET_NAME = "daemon.sock"
 
 # sun_path holds 108 bytes on Linux and 104 on the BSDs/macOS, including the
 # terminating NUL.
@@ -29,9 +34,12 @@ class PathError(Exception):
     """A path problem the user must fix; the message says how."""
 
 
-@dataclass(frozen=True)
-class Paths:
-    """Every directory and file the daemon and its clients use."""
+class Paths(NamedTuple):
+    """Every directory and file the daemon and its clients use.
+
+    A named tuple rather than a dataclass: ``dataclasses`` imports
+    ``inspect``, which a client that only needs the socket should not pay for.
+    """
 
     runtime_dir: Path
     state_dir: Path
@@ -41,7 +49,7 @@ class Paths:
 
     @property
     def socket(self) -> Path:
-        return self.runtime_dir / "daemon.sock"
+        return self.runtime_dir / SOCKET_NAME
 
     @property
     def lock(self) -> Path:
@@ -80,6 +88,8 @@ def _platform_runtime_dir() -> Path:
     ``XDG_RUNTIME_DIR`` is unset; we make the same choice quietly and check
     the directory's ownership and mode ourselves before trusting it.
     """
+    from pathlib import Path
+
     import platformdirs
 
     with warnings.catch_warnings():
@@ -87,15 +97,36 @@ def _platform_runtime_dir() -> Path:
         candidate = Path(platformdirs.user_runtime_dir(APP_NAME))
     if candidate.parent.is_dir() and os.access(candidate.parent, os.W_OK):
         return candidate
+    import tempfile  # only for this fallback: it imports shutil, random and more
+
     return Path(tempfile.gettempdir()) / f"{APP_NAME}-{os.getuid()}"
+
+
+def _reverie_home(home: str) -> str:
+    return os.path.abspath(os.path.expanduser(home))
+
+
+def socket_path(env: Mapping[str, str] | None = None) -> str:
+    """The daemon's socket, as text: ``resolve(env).socket``, and all a client needs to connect.
+
+    Under ``REVERIE_HOME`` it is found with ``os.path`` alone, so a hook pays
+    for neither pathlib nor platformdirs; otherwise it is :func:`resolve`'s.
+    """
+    env = os.environ if env is None else env
+    home = env.get("REVERIE_HOME")
+    if home:
+        return os.path.join(_reverie_home(home), "run", SOCKET_NAME)
+    return os.fspath(resolve(env).socket)
 
 
 def resolve(env: Mapping[str, str] | None = None) -> Paths:
     """Return the paths for this user, honouring ``REVERIE_HOME``."""
+    from pathlib import Path
+
     env = os.environ if env is None else env
     home = env.get("REVERIE_HOME")
     if home:
-        root = Path(home).expanduser().absolute()
+        root = Path(_reverie_home(home))
         return Paths(
             runtime_dir=root / "run",
             state_dir=root / "state",
@@ -132,7 +163,7 @@ def ensure_private_dir(path: Path) -> None:
     check_private_dir(path)
 
 
-def check_private_dir(path: Path) -> None:
+def check_private_dir(path: str | os.PathLike[str]) -> None:
     """Refuse a runtime dir that is a link, not ours, or open to other users.
 
     The runtime dir holds the socket and lock. Whoever owns or can write to
@@ -141,7 +172,7 @@ def check_private_dir(path: Path) -> None:
     model. So both sides check it before trusting anything inside: the
     daemon before binding, every client before connecting.
     """
-    st = path.lstat()
+    st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
         raise PathError(
             f"{path} is not a directory of its own (a link or a file), so the Reverie "

@@ -8,24 +8,26 @@ control).
 
 from __future__ import annotations
 
-import socket
+import _socket  # not ``socket``: the hook client checks the daemon without that import
 import struct
 import sys
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class PeerCredentials:
+class PeerCredentials(NamedTuple):
+    """A named tuple, not a dataclass: clients check the daemon's uid with this, and
+    ``dataclasses`` would cost each of them an import of ``inspect``."""
+
     pid: int | None
     uid: int
     gid: int | None
 
 
-def peer_credentials(sock: socket.socket) -> PeerCredentials:
+def peer_credentials(sock: _socket.socket) -> PeerCredentials:
     """Return the connected peer's credentials (Linux and macOS/BSD)."""
     if sys.platform.startswith("linux"):
         fmt = "3i"
-        raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize(fmt))
+        raw = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, struct.calcsize(fmt))
         linux_pid, uid, gid = struct.unpack(fmt, raw)
         return PeerCredentials(pid=linux_pid or None, uid=uid, gid=gid)
     # macOS / BSD: LOCAL_PEERCRED gives a struct xucred (version, uid, ngroups,

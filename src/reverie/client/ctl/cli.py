@@ -19,6 +19,7 @@ from reverie.client.ctl import (
     events,
     export,
     import_records,
+    install_hooks,
     install_service,
     logs,
     ping,
@@ -30,14 +31,16 @@ from reverie.client.ctl import (
     start,
     status,
     stop,
+    uninstall_hooks,
     uninstall_service,
     wake,
 )
 from reverie.client.ctl.common import CommandError, fail
 
 COMMANDS = (
-    agents, doctor, dream, events, export, import_records, install_service, logs, ping,
-    projects, restart, serve, sessions, sleep, start, status, stop, uninstall_service, wake,
+    agents, doctor, dream, events, export, import_records, install_hooks, install_service, logs,
+    ping, projects, restart, serve, sessions, sleep, start, status, stop, uninstall_hooks,
+    uninstall_service, wake,
 )
 
 

@@ -43,7 +43,9 @@ IDLE_S = 24 * 3600.0
 # After a disconnect, look for the peer process at these delays: a process
 # killed outright may still be exiting when its socket closes.
 PID_RECHECKS_S = (0.2, 0.6, 1.5, 3.0)
-EPHEMERAL_CLIENTS = frozenset({"daemonctl"})
+# Inspection (daemonctl) and editor hooks, whose events name a conversation's
+# session themselves (``daemon/hooks``), get no session of their own.
+EPHEMERAL_CLIENTS = frozenset({"daemonctl", "reverie-hook"})
 MAX_CONTEXT_CHECKS = 2000
 # How soon a session save that the disk refused is tried again.
 SAVE_RETRY_S = 30.0

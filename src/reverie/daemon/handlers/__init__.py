@@ -13,6 +13,7 @@ from reverie.daemon.handlers import (
     daemon,
     digest,
     events,
+    hooks,
     lifecycle,
     projects,
     sessions,
@@ -21,7 +22,9 @@ from reverie.daemon.handlers import (
 )
 from reverie.daemon.rpc.methods import Method
 
-MODULES = (agents, daemon, digest, events, lifecycle, projects, sessions, tools, transfer)
+MODULES = (
+    agents, daemon, digest, events, hooks, lifecycle, projects, sessions, tools, transfer,
+)
 
 
 def build_methods() -> dict[str, Method]:

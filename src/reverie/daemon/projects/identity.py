@@ -36,6 +36,21 @@ Storage = Literal["central", "in-project"]
 GuardMode = Literal["off", "advise", "enforce"]
 
 
+class HooksConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """``[hooks]``: which editor hooks answer in this project (``daemon/hooks/``).
+
+    All on by default. A hook switched off gets no answer: the editor's hook
+    still runs and exits quietly, and Reverie does nothing for that event.
+    """
+
+    session_start: bool = True  # the briefing
+    prompt_recall: bool = True  # memories relevant to the user's prompt
+    before_edit: bool = True  # what Reverie knows about a file; in enforce mode, refusals
+    after_edit: bool = True  # claiming the edited file for the conversation's agent
+    before_compact: bool = True  # the reminder to record before context is lost
+    session_end: bool = True  # ending the hooks' session, releasing edit claims
+
+
 class ProjectConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """The keys ``.reverie.toml`` may set; anything else is an error."""
 
@@ -44,6 +59,7 @@ class ProjectConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     storage: Storage = "central"
     # ``None`` defers to config.toml, then to the default ("advise").
     guard: GuardMode | None = None
+    hooks: HooksConfig = HooksConfig()
 
 
 class ProjectIdentity(msgspec.Struct, frozen=True):
@@ -93,7 +109,8 @@ def load_config(path: Path) -> ProjectConfig:
         raise ProjectError(
             wire.INVALID_PARAMS,
             f"{path}: {where}{text}. Allowed keys: {allowed}; storage is \"central\" or "
-            "\"in-project\"; guard is \"off\", \"advise\" or \"enforce\".",
+            "\"in-project\"; guard is \"off\", \"advise\" or \"enforce\"; [hooks] takes session_start, prompt_recall, "
+            "before_edit, after_edit, before_compact and session_end, each true or false.",
         ) from None
     if config.id is not None and not _ID_RE.fullmatch(config.id):
         raise ProjectError(
