@@ -7,7 +7,7 @@ import os
 import sqlite3
 
 from reverie.protocol.paths import resolve
-from tests.support import daemonctl
+from tests.support import daemonctl, home_env, private_home, write_config
 
 
 def doctor(env) -> tuple[int, dict[str, list[dict]]]:
@@ -82,3 +82,60 @@ def test_in_project_databases_are_checked_too(daemon, home, env):
     db = project / ".reverie" / "memory.db"
     _, checks = doctor(env)
     assert any(str(db) in f["message"] and f["level"] == "ok" for f in checks["databases"])
+
+
+def test_a_bad_config_is_found_and_start_is_not_the_fix(home, env):
+    write_config(home, "[lifecycle]\nidel_after_s = 3\n")
+    code, checks = doctor(env)
+    assert code == 1
+    (config,) = checks["config"]
+    assert config["level"] == "fail"
+    assert "unknown key 'lifecycle.idel_after_s'" in config["message"]
+    assert str(resolve(env).config_file) in config["message"]
+    (daemon,) = checks["daemon"]
+    assert daemon["level"] == "fail" and daemon["fix"] != "daemonctl start"
+    assert str(resolve(env).config_file) in daemon["fix"]
+
+
+def test_bad_toml_and_bad_values_are_found(home, env):
+    write_config(home, "[lifecycle\n")
+    _, checks = doctor(env)
+    assert "not valid TOML" in checks["config"][0]["message"]
+    write_config(home, '[lifecycle]\nquiet_hours = "25:00-01:00"\n')
+    _, checks = doctor(env)
+    assert "lifecycle.quiet_hours" in checks["config"][0]["message"]
+
+
+def test_a_valid_or_missing_config_is_ok(home, env):
+    _, checks = doctor(env)
+    assert checks["config"][0]["level"] == "ok" and "defaults" in checks["config"][0]["message"]
+    write_config(home, "[lifecycle]\nidle_after_s = 60\n")
+    _, checks = doctor(env)
+    assert checks["config"][0]["level"] == "ok"
+    assert checks["daemon"][0]["fix"] == "daemonctl start"
+
+
+def test_a_socket_path_too_long_is_found():
+    with private_home() as base:
+        deep = base / ("d" * 90)
+        env = home_env(deep)
+        code, checks = doctor(env)
+        assert code == 1
+        (sock,) = checks["socket path"]
+        assert sock["level"] == "fail" and "bytes" in sock["message"]
+        assert "REVERIE_HOME" in sock["fix"]
+        (daemon,) = checks["daemon"]
+        assert "REVERIE_HOME" in daemon["fix"]
+
+
+def test_projects_are_labelled_by_name(daemon, home, env):
+    project = home / "inproj"
+    (project / ".git").mkdir(parents=True)
+    (project / ".reverie.toml").write_text('storage = "in-project"\nname = "Shop front"\n')
+    with daemon.connect() as conn:
+        conn.call("projects.open", {"path": str(project)})
+    _, checks = doctor(env)
+    (db,) = checks["databases"]
+    assert db["message"].startswith("Shop front: ")
+    (backups,) = checks["backups"]
+    assert backups["message"] == "no backups yet for Shop front"

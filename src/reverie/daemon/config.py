@@ -4,12 +4,19 @@ Each subsystem owns a section (``[lifecycle]``, ``[dreaming]``, ``[state]``,
 …); other subsystems add their own sections as fields of :class:`Config`.
 Unknown keys and bad values are refused at start with an error naming the
 key, because a typo silently ignored is a setting the user believes in and
-does not have. Durations are in seconds (``*_s``) so tests can shrink them.
+does not have; an unknown key is answered with the closest known one.
+Durations are in seconds (``*_s``) so tests can shrink them.
+
+``python -m reverie.daemon.config [PATH]`` checks a file exactly as a start
+would, without starting anything: ``daemonctl doctor`` runs it, so the
+doctor and the daemon can never disagree about what is valid.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Annotated
@@ -157,6 +164,44 @@ def _explain(message: str) -> str:
         where, message = m.group(1), message[: m.start()]
     unknown = re.match(r"Object contains unknown field `([^`]+)`", message)
     if unknown:
-        key = f"{where}.{unknown.group(1)}" if where else unknown.group(1)
+        name = unknown.group(1)
+        key = f"{where}.{name}" if where else name
+        close = difflib.get_close_matches(name, _keys_at(where), n=1, cutoff=0.6)
+        if close:
+            known = f"{where}.{close[0]}" if where else close[0]
+            return f"unknown key {key!r}; did you mean {known!r}? Fix its spelling or remove it"
         return f"unknown key {key!r}; check its spelling or remove it"
+    # A section's own check names its key first ("quiet_hours must look like …").
+    first = message.split(" ", 1)[0]
+    if first in _keys_at(where):
+        where, message = f"{where}.{first}" if where else first, message[len(first) + 1:]
     return f"bad value for {where or 'the file'}: {message}; fix it or remove the key"
+
+
+def _keys_at(where: str) -> list[str]:
+    """The keys the section at dotted path ``where`` accepts ([] when it is not a section)."""
+    section: object = Config
+    for part in filter(None, where.split(".")):
+        fields = {f.name: f.type for f in msgspec.structs.fields(section)}  # type: ignore[arg-type]
+        section = fields.get(part)
+        if not (isinstance(section, type) and issubclass(section, msgspec.Struct)):
+            return []
+    return [f.name for f in msgspec.structs.fields(section)]  # type: ignore[arg-type]
+
+
+def main(argv: list[str]) -> int:
+    """Check a config file (default: this user's) as a start would; exit 1 if it is bad."""
+    from reverie.protocol.paths import resolve
+
+    path = Path(argv[0]) if argv else resolve().config_file
+    try:
+        load(path)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"{path}: ok" if path.exists() else f"{path}: not there (the defaults apply)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,4 +1,10 @@
-"""What ``daemonctl sleep``, ``wake`` and ``dream`` share: one call, one line out."""
+"""What ``daemonctl sleep``, ``wake`` and ``dream`` share: one call, and its answer in words.
+
+Each names the state the daemon is in (WAKE, SLEEP, DREAMING,
+TRANSITIONING) and says what that means and what comes next, so ``sleep``
+during a dream says the dream finishes first, rather than printing a
+state that looks like the request was ignored.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +19,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-wait", action="store_true", help="answer before the transition")
 
 
-def call(method: str, args: argparse.Namespace, params: Any = None) -> int:
-    with daemon_connection() as conn:
+def call(method: str, args: argparse.Namespace, params: Any = None, *,
+         autostart: bool = False) -> int:
+    with daemon_connection(autostart=autostart) as conn:
         status = conn.call(method, params, timeout=30)
     if args.json:
         print_json(status)
@@ -23,11 +30,29 @@ def call(method: str, args: argparse.Namespace, params: Any = None) -> int:
     return EXIT_OK
 
 
+def progress_words(progress: dict[str, Any]) -> str:
+    planned = progress.get("steps_planned")
+    text = f"{progress['steps_done']}{f' of {planned}' if planned else ''} steps done"
+    if progress.get("current_step"):
+        text += f", now {progress['current_step']}"
+    return text
+
+
 def summary(status: dict[str, Any]) -> str:
-    line = f"state {status['fsm_state']}"
+    state = status["fsm_state"]
     progress = status.get("dream_progress")
-    if progress:
-        line += f", dream {progress['dream_id']}: {progress['steps_done']} steps done"
+    if state == "SLEEP":
+        line = "state SLEEP: asleep, its projects closed; the next request wakes it"
+    elif state == "WAKE":
+        line = "state WAKE: awake"
+        if progress:
+            line += f"; an unfinished dream ({progress_words(progress)}) resumes at the next one"
+    elif state == "DREAMING":
+        line = "state DREAMING: consolidating memory"
+        if progress:
+            line += f" ({progress_words(progress)})"
+    else:
+        line = f"state {state}: between states"
     error = status.get("last_transition_error")
     if error:
         line += f"\nlast transition error: {error['transition']}: {error['error']}"

@@ -9,6 +9,7 @@ imported here: ``serve`` imports the daemon only when it runs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -22,9 +23,11 @@ from reverie.client.ctl import (
     install_hooks,
     install_service,
     logs,
+    memories,
     ping,
     projects,
     restart,
+    rules,
     serve,
     sessions,
     sleep,
@@ -39,14 +42,16 @@ from reverie.client.ctl.common import CommandError, fail
 
 COMMANDS = (
     agents, doctor, dream, events, export, import_records, install_hooks, install_service, logs,
-    ping, projects, restart, serve, sessions, sleep, start, status, stop, uninstall_hooks,
-    uninstall_service, wake,
+    memories, ping, projects, restart, rules, serve, sessions, sleep, start, status, stop,
+    uninstall_hooks, uninstall_service, wake,
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="daemonctl", description="Start, stop and inspect the Reverie memory daemon."
+        prog="daemonctl",
+        description="Start, stop and inspect the Reverie memory daemon; see and correct the "
+                    "memory it keeps."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
@@ -63,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(exc.message, exc.code)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `daemonctl … | head`: the reader had enough
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -1,20 +1,25 @@
 """What several ``daemonctl`` commands share: finding out whether a daemon is
-there, and printing results for people or for scripts."""
+there, reaching it (read commands start it, as the shim does), reading
+times, and printing results for people or for scripts."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
+import os
+import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from reverie.client.connection import Connection, connect
 from reverie.client.errors import DaemonError, DaemonUnavailable
 from reverie.protocol import wire
-from reverie.protocol.paths import Paths, resolve
+from reverie.protocol.paths import PathError, Paths, check_socket_path, resolve
 from reverie.protocol.process import lock_holder, pid_alive
 
 NOT_RUNNING = "not running"
@@ -90,16 +95,65 @@ class CommandError(Exception):
 
 
 @contextlib.contextmanager
-def daemon_connection(paths: Paths | None = None) -> Iterator[Connection]:
-    """A connection to the running daemon (never starts one) for a command.
+def daemon_connection(paths: Paths | None = None, *, autostart: bool = False
+                      ) -> Iterator[Connection]:
+    """A connection to the daemon for a command; ``autostart`` starts one if needed.
 
-    Failures become :class:`CommandError`: "not running" exits 3, any other
-    daemon error exits 1, each with the daemon's or the client's message.
+    Commands that read or change memory start the daemon as the shim does
+    (``REVERIE_NO_SPAWN=1`` turns that off); inspection of the daemon itself
+    never does. Failures become :class:`CommandError`: "not running" (or
+    could not start) exits 3, any other daemon error exits 1, each with the
+    daemon's or the client's message.
     """
+    paths = paths or resolve()
     try:
-        with connect(paths or resolve(), autostart=False, client="daemonctl") as conn:
+        check_socket_path(paths.socket)  # the kernel's refusal reads as "not responding"
+        with connect(paths, autostart=autostart, client="daemonctl") as conn:
             yield conn
     except DaemonUnavailable as exc:  # its message already names the remedy
         raise CommandError(exc.message, EXIT_NOT_RUNNING) from None
     except DaemonError as exc:
         raise CommandError(exc.message) from None
+    except PathError as exc:
+        raise CommandError(str(exc)) from None
+
+
+_AGE = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_since(text: str, now: float | None = None) -> float:
+    """A Unix time, an ISO date/time (``2025-01-31T12:00``) or an age (``90s``, ``7d``)."""
+    now = time.time() if now is None else now
+    m = _AGE.match(text.strip())
+    if m:
+        return now - float(m.group(1)) * _UNITS[m.group(2)]
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise CommandError(f"--since {text!r}: give an age (90s, 15m, 2h, 7d, 2w), an ISO "
+                           "time (2025-01-31T12:00) or a Unix time") from None
+
+
+def id_arg(kind: str) -> Callable[[str], int]:
+    """An argparse type for a memory's or rule's id: ``12`` or ``#12``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text.removeprefix("#"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind} id (a number)") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind} id (ids start at 1)")
+        return value
+
+    parse.__name__ = f"{kind} id"  # what argparse names in its own errors
+    return parse
+
+
+def project_arg(value: str | None) -> str:
+    """``--project``: a path inside the project (default: here), sent absolute."""
+    return os.path.abspath(value or ".")

@@ -9,9 +9,11 @@ import argparse
 
 from reverie.client.ctl.common import EXIT_FAILED, EXIT_OK, print_json
 from reverie.client.ctl.doctor_checks import FAIL, run_all
+from reverie.client.ctl.output import Painter
 from reverie.protocol.paths import resolve
 
 MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+COLOURS = {"ok": "green", "warn": "yellow", "fail": "red"}
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -26,8 +28,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"ok": not failed, "checks": [f.as_dict() for f in findings]})
     else:
+        paint = Painter()
         for f in findings:
-            print(f"[{MARKS[f.level]}] {f.check}: {f.message}")
+            print(f"[{paint(MARKS[f.level], COLOURS[f.level])}] {f.check}: {f.message}")
             if f.fix:
                 print(f"       fix: {f.fix}")
     return EXIT_FAILED if failed else EXIT_OK

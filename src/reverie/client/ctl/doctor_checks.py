@@ -2,15 +2,24 @@
 
 Each check returns one or more ``Finding``s: ok, warn or fail, with a
 one-line fix for anything that is not ok. They read files and ask the daemon
-only through its frozen ``daemon.status``; nothing here changes anything.
+through its frozen ``daemon.status``; nothing here changes anything.
+
+``config.toml`` is checked by the daemon's own code, run as a separate
+process (``python -m reverie.daemon.config``): this client stays thin, and
+the doctor can never call valid what the daemon refuses. The fix for a
+daemon that is not running is the one that would let it start: while the
+config or the socket path is wrong, ``daemonctl start`` is not it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,7 +27,7 @@ from typing import cast
 
 from reverie.client import service_units as units
 from reverie.client.ctl.common import INCOMPATIBLE, RUNNING, STALE_SOCKET, probe
-from reverie.protocol.paths import Paths
+from reverie.protocol.paths import SUN_PATH_MAX, Paths
 from reverie.protocol.process import lock_holder
 from reverie.protocol.version import __version__
 
@@ -60,7 +69,70 @@ def check_directories(paths: Paths) -> Iterator[Finding]:
             yield Finding(name, OK, f"{path} ({mode:04o})")
 
 
+CONFIG_CHECK_TIMEOUT_S = 30.0
+
+
+@functools.lru_cache(maxsize=4)
+def config_problem(paths: Paths) -> str | None:
+    """Why the daemon would refuse ``config.toml`` (file and key), or None when it would not."""
+    if not paths.config_file.exists():
+        return None
+    try:
+        r = subprocess.run([sys.executable, "-m", "reverie.daemon.config", str(paths.config_file)],
+                           capture_output=True, text=True, timeout=CONFIG_CHECK_TIMEOUT_S,
+                           stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{paths.config_file}: could not be checked ({exc})"
+    if r.returncode == 0:
+        return None
+    return r.stderr.strip().splitlines()[-1] if r.stderr.strip() else \
+        f"{paths.config_file}: refused (exit {r.returncode})"
+
+
+def socket_problem(paths: Paths) -> str | None:
+    length = len(os.fsencode(paths.socket))
+    if length < SUN_PATH_MAX:
+        return None
+    return (f"{paths.socket} is {length} bytes, over the {SUN_PATH_MAX - 1}-byte limit for "
+            "Unix sockets here: the daemon cannot listen on it")
+
+
+SHORT_HOME_FIX = "set REVERIE_HOME to a short directory, e.g. REVERIE_HOME=~/.reverie"
+
+
+def check_config(paths: Paths) -> Iterator[Finding]:
+    problem = config_problem(paths)
+    if problem:
+        yield Finding("config", FAIL, problem,
+                      f"edit {paths.config_file} as it says (or remove it: the defaults apply)")
+    elif paths.config_file.exists():
+        yield Finding("config", OK, f"{paths.config_file} is valid")
+    else:
+        yield Finding("config", OK, f"no {paths.config_file}; the defaults apply")
+
+
+def check_socket_path(paths: Paths) -> Iterator[Finding]:
+    problem = socket_problem(paths)
+    if problem:
+        yield Finding("socket path", FAIL, problem, SHORT_HOME_FIX)
+    else:
+        yield Finding("socket path", OK, f"{paths.socket} "
+                      f"({len(os.fsencode(paths.socket))} of {SUN_PATH_MAX - 1} bytes)")
+
+
+def start_fix(paths: Paths) -> str:
+    """What would let the daemon start: ``daemonctl start``, unless something stops it."""
+    if socket_problem(paths):
+        return f"{SHORT_HOME_FIX}; then daemonctl start"
+    if config_problem(paths):
+        return f"correct {paths.config_file} first, then daemonctl start"
+    return "daemonctl start"
+
+
 def check_daemon(paths: Paths) -> Iterator[Finding]:
+    if socket_problem(paths):
+        yield Finding("daemon", FAIL, "cannot run under this socket path", start_fix(paths))
+        return
     found = probe(paths)
     holder = lock_holder(paths.lock)
     if found.state == RUNNING:
@@ -75,15 +147,19 @@ def check_daemon(paths: Paths) -> Iterator[Finding]:
     if found.state == INCOMPATIBLE:
         yield Finding("daemon", FAIL, found.detail, "daemonctl restart")
         return
+    fix = start_fix(paths)
     if found.state == STALE_SOCKET:
-        yield Finding("daemon", WARN, f"stale socket {paths.socket}; no daemon holds the lock",
-                      "daemonctl start (it replaces the stale socket)")
+        yield Finding("daemon", WARN, f"stale socket {paths.socket}; no daemon holds the lock "
+                      "(a start replaces it)", fix)
         return
     if holder is not None:
         yield Finding("daemon", FAIL, f"pid {holder} holds the lock but does not answer",
-                      "daemonctl stop --force, then daemonctl start")
+                      f"daemonctl stop --force, then {fix}")
         return
-    yield Finding("daemon", WARN, "not running", "daemonctl start")
+    if fix != "daemonctl start":
+        yield Finding("daemon", FAIL, "not running, and it cannot start as things are", fix)
+        return
+    yield Finding("daemon", WARN, "not running (a client starts it when needed)", fix)
 
 
 def check_service(paths: Paths) -> Iterator[Finding]:
@@ -147,18 +223,25 @@ def check_state_file(paths: Paths) -> Iterator[Finding]:
         yield Finding("state file", OK, f"{path} decodes (schema {data['schema_version']})")
 
 
-def project_databases(paths: Paths) -> list[Path]:
-    """Every known project database: the central ones, and in-project ones from the index."""
-    found = set(paths.projects_dir.glob("*/memory.db")) if paths.projects_dir.exists() else set()
+def project_databases(paths: Paths) -> dict[Path, str]:
+    """Every known project database, with the name of its project.
+
+    The central ones, and in-project ones from the index; a database the
+    index does not know is named by its directory.
+    """
+    found: dict[Path, str] = {}
+    if paths.projects_dir.exists():
+        found.update((p, p.parent.name) for p in paths.projects_dir.glob("*/memory.db"))
     if paths.global_db.exists():
         import sqlite3
 
         try:
             with sqlite3.connect(f"file:{paths.global_db}?mode=ro", uri=True, timeout=5) as conn:
-                found.update(Path(row[0]) for row in conn.execute("SELECT db_path FROM projects"))
+                found.update((Path(row[0]), str(row[1]))
+                             for row in conn.execute("SELECT db_path, name FROM projects"))
         except sqlite3.Error:
             pass  # a damaged index is reported by the daemon itself at start
-    return sorted(p for p in found if p.exists())
+    return {p: found[p] for p in sorted(found) if p.exists()}
 
 
 def check_databases(paths: Paths) -> Iterator[Finding]:
@@ -168,25 +251,27 @@ def check_databases(paths: Paths) -> Iterator[Finding]:
         return
     import sqlite3  # only doctor pays for it
 
-    for db in dbs:
+    for db, name in dbs.items():
         try:
             with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
                 result = conn.execute("PRAGMA quick_check").fetchone()[0]
         except sqlite3.Error as exc:
             result = str(exc)
         if result == "ok":
-            yield Finding("databases", OK, f"{db} passes quick_check")
+            yield Finding("databases", OK, f"{name}: {db} passes quick_check")
         else:
-            yield Finding("databases", FAIL, f"{db}: {result}",
+            yield Finding("databases", FAIL, f"{name}: {db}: {result}",
                           "stop the daemon and restore the newest backup (see docs/OPERATIONS.md)")
         backups = sorted((db.parent / "backups").glob("*.db"))
         if not backups:
-            yield Finding("backups", WARN, f"no backups yet for {db.parent.name}",
+            yield Finding("backups", WARN, f"no backups yet for {name}",
                           "backups are made while the daemon dreams; `daemonctl dream` forces one")
 
 
 CHECKS: tuple[Check, ...] = (
     check_directories,
+    check_socket_path,
+    check_config,
     check_daemon,
     check_service,
     check_disk,

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     target = Path(args.output).absolute() if args.output and args.output != "-" else None
     if target is not None and (target.is_dir() or not target.parent.is_dir()):
         raise _unwritable(target)  # before asking the daemon for anything
-    with daemon_connection() as conn:
+    with daemon_connection(autostart=True) as conn:
         if target is None:
             counts = export(conn, project, sys.stdout)
         else:

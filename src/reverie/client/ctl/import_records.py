@@ -181,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
     project = os.path.abspath(args.project)
     totals: dict[str, dict[str, int]] = {}
     reply: dict[str, Any] = {}
-    with daemon_connection() as conn:
+    with daemon_connection(autostart=True) as conn:
         for dry_run in (True, False):
             totals = {}
             for start, end in slices:

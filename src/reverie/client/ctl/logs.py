@@ -2,7 +2,9 @@
 
 Under systemd the daemon logs to the journal, so this hands over to
 ``journalctl``; otherwise it reads the size-rotated file, following it across
-rotations with ``-f``.
+rotations with ``-f``. A daemon running in the foreground (``daemonctl
+serve``, ``make run``) logs to its terminal instead, and this says so first:
+the file then holds only what earlier background runs wrote.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from collections import deque
 from pathlib import Path
 
-from reverie.client.ctl.common import EXIT_FAILED, EXIT_OK, fail
+from reverie.client.ctl.common import EXIT_FAILED, EXIT_OK, fail, probe
 from reverie.client.service_units import SYSTEMD_SERVICE, installed
 from reverie.protocol.paths import resolve
 
@@ -55,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
             os.execvp(cmd[0], cmd)
         except OSError as exc:
             return fail(f"cannot run journalctl: {exc}", EXIT_FAILED)
+    found = probe(paths)
+    if found.running and found.status.get("log_to") == "stderr":
+        print(f"daemonctl: the running daemon (pid {found.pid}) runs in the foreground and logs "
+              f"to the terminal it was started in; {paths.log_file} holds only what earlier "
+              "background runs wrote", file=sys.stderr)
     sys.stdout.writelines(tail(paths.log_file, args.lines))
     sys.stdout.flush()
     if not args.follow:

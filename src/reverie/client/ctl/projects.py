@@ -1,21 +1,21 @@
 """``daemonctl projects``: the projects the daemon knows, and which are open.
 
-``--evict [ID]`` closes one idle project (or all idle ones) to free memory
-and file handles; a project in use is reported busy, never closed under a
-running request. ``--open PATH`` resolves a directory the way tools will and
-opens its store, which is the quickest way to check what project a
-directory belongs to.
+``--evict [NAME]`` closes one idle project (by name or id), or all idle
+ones, to free memory and file handles; a project in use is reported busy,
+never closed under a running request. ``--open PATH`` resolves a directory
+the way tools will and opens its store, which is the quickest way to check
+what project a directory belongs to. ``LAST ACTIVE`` is the last time an
+agent or a person used the project; a dream does not count.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import time
 from typing import Any
 
 from reverie.client.ctl.common import EXIT_OK, daemon_connection, print_json
-from reverie.protocol.paths import resolve
+from reverie.client.ctl.output import Column, Painter, ago, table, width
 
 _ALL = "*"
 
@@ -24,56 +24,72 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
     p = sub.add_parser("projects", help="list known projects; open or evict one")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     action = p.add_mutually_exclusive_group()
-    action.add_argument("--evict", nargs="?", const=_ALL, metavar="ID",
-                        help="close project ID, or every idle project when no ID is given")
+    action.add_argument("--evict", nargs="?", const=_ALL, metavar="NAME",
+                        help="close project NAME (or id), or every idle project when none given")
     action.add_argument("--open", metavar="PATH",
                         help="resolve PATH to its project and open it")
     return p
 
 
-def _when(ts: float | None) -> str:
-    if not ts:
-        return "-"
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB"):
-        if n < 1024:
-            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
+def size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{int(n)} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
     return f"{n:.1f} GiB"
 
 
-def render(rows: list[dict[str, Any]]) -> str:
+def _state_style(text: str) -> tuple[str, ...]:
+    return ("green",) if text == "in use" else ("dim",) if text == "closed" else ()
+
+
+COLUMNS = (
+    Column("NAME", flex=True, min=8),
+    Column("ID"),  # never cut: it is what --evict takes
+    Column("STATE", style=_state_style),
+    Column("MEMORIES", align=">"),
+    Column("SIZE", align=">", drop=1),
+    Column("LAST ACTIVE", align=">"),
+    Column("ROOT", flex=True, min=20, drop=2),
+)
+
+
+def render(rows: list[dict[str, Any]], *, now: float | None = None, total: int | None = None,
+           paint: Painter | None = None) -> str:
     if not rows:
         return ("no projects yet; a project is recorded the first time a tool uses it "
                 "(or: daemonctl projects --open PATH)")
-    header = f"{'ID':<32} {'STATE':<7} {'MEMORIES':>8} {'SIZE':>10}  {'LAST ACTIVE':<16}  ROOT"
-    lines = [header]
+    out = []
     for r in rows:
         state = "in use" if r["in_use"] else ("open" if r["open"] else "closed")
         count = "?" if r["memory_count"] is None else str(r["memory_count"])
-        lines.append(
-            f"{r['id']:<32} {state:<7} {count:>8} {_size(r['db_size_bytes']):>10}  "
-            f"{_when(r['last_active']):<16}  {r['root']}"
-        )
-    return "\n".join(lines)
+        out.append((r["name"], r["id"], state, count, size(r["db_size_bytes"]),
+                    ago(r["last_active"], now) if r["last_active"] else "never", r["root"]))
+    return table(COLUMNS, out, total=width() if total is None else total, paint=paint)
+
+
+def _project_id(conn: Any, given: str) -> str:
+    """The id of the project named ``given`` (a name or an id)."""
+    rows = conn.call("projects.list")
+    if any(r["id"] == given for r in rows):
+        return given
+    named = [r["id"] for r in rows if r["name"] == given]
+    return named[0] if len(named) == 1 else given  # the daemon says what it does not know
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = resolve()
-    with daemon_connection(paths) as conn:
+    with daemon_connection(autostart=True) as conn:
         if args.open is not None:
             value = conn.call("projects.open", {"path": os.path.abspath(args.open)})
             if args.json:
                 print_json(value)
             else:
-                print(f"{value['id']}  {value['name']}  {value['root']}\n"
-                      f"  database {value['db_path']}")
+                print(f"{value['name']}  ({value['id']}, {value['storage']} storage)\n"
+                      f"  root      {value['root']}\n"
+                      f"  database  {value['db_path']}")
             return EXIT_OK
         if args.evict is not None:
-            params = {} if args.evict == _ALL else {"id": args.evict}
+            params = {} if args.evict == _ALL else {"id": _project_id(conn, args.evict)}
             value = conn.call("projects.evict", params)
             if args.json:
                 print_json(value)
@@ -86,5 +102,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
     else:
-        print(render(rows))
+        print(render(rows, paint=Painter()))
     return EXIT_OK

@@ -1,11 +1,18 @@
-"""``daemonctl restart``: stop (gracefully) and start again."""
+"""``daemonctl restart``: stop (gracefully) and start again.
+
+A ``config.toml`` edited since the daemon started is checked first, with
+the daemon's own code: if the new daemon would refuse it, the running one
+is left running and the file and key are named. Any other failure to start
+is reported with the daemon's own reason, like ``daemonctl start``.
+"""
 
 from __future__ import annotations
 
 import argparse
 
 from reverie.client.ctl import start
-from reverie.client.ctl.common import EXIT_OK
+from reverie.client.ctl.common import EXIT_OK, fail
+from reverie.client.ctl.doctor_checks import config_problem
 from reverie.client.ctl.stop import DEFAULT_TIMEOUT_S, stop
 from reverie.protocol.paths import resolve
 
@@ -17,7 +24,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
 
 
 def run(args: argparse.Namespace) -> int:
-    code = stop(resolve(), force=args.force, timeout=DEFAULT_TIMEOUT_S)
+    paths = resolve()
+    problem = config_problem(paths)
+    if problem:
+        return fail(f"not restarting: the daemon would not start with {problem}; the running "
+                    "daemon (if any) was left as it is")
+    code = stop(paths, force=args.force, timeout=DEFAULT_TIMEOUT_S)
     if code != EXIT_OK:
         return code
     return start.run(args)

@@ -1,15 +1,28 @@
 """``daemonctl sessions``: who is connected, and who is in their grace period.
 
-``--all`` adds recently ended sessions with why they ended.
+``--all`` adds recently ended sessions with why they ended. A session is
+shown by the first characters of its id, as git shows a commit; ``daemonctl
+events --session`` takes them.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 from reverie.client.ctl.common import EXIT_OK, daemon_connection, print_json
+from reverie.client.ctl.output import (
+    Column,
+    Painter,
+    ago,
+    ago_words,
+    clip,
+    one_line,
+    table,
+    width,
+)
+
+SHORT_ID = 8
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -19,29 +32,45 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
     return p
 
 
-def when(ts: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+COLUMNS = (
+    Column("SESSION"),
+    Column("STATE"),
+    Column("CLIENT", flex=True, min=8),
+    Column("PID", align=">", drop=1),
+    Column("PROJECT", flex=True, min=8, drop=2),
+    Column("STARTED", align=">"),
+    Column("AGENTS", flex=True, min=6),
+)
 
 
-def render(rows: list[dict[str, Any]]) -> str:
+def render(rows: list[dict[str, Any]], projects: dict[str, str] | None = None, *,
+           now: float | None = None, total: int | None = None,
+           paint: Painter | None = None) -> str:
     if not rows:
         return "no sessions; an editor's shim opens one when it connects"
-    lines = [f"{'SESSION':<12} {'STATE':<9} {'CLIENT':<20} {'PID':>7}  {'STARTED':<19}  AGENTS"]
+    projects = projects or {}
+    total = width() if total is None else total
+    out = []
     for r in rows:
         state = "ended" if r["ended_at"] else ("attached" if r["attached"] else "detached")
-        client = r["client_name"] or r["client"]
-        lines.append(f"{r['id'][:12]:<12} {state:<9} {client[:20]:<20} {r['pid'] or '-':>7}  "
-                     f"{when(r['started_at']):<19}  {', '.join(r['agents']) or '-'}")
+        pid = r.get("project_id")
+        out.append((r["id"][:SHORT_ID], state, r["client_name"] or r["client"],
+                    r["pid"] or "-", projects.get(pid, pid) if pid else "-",
+                    ago(r["started_at"], now), ", ".join(r["agents"]) or "-"))
+    lines = [table(COLUMNS, out, total=total, paint=paint)]
+    for r in rows:
         if r["ended_at"]:
-            lines.append(f"{'':<12} ended {when(r['ended_at'])}: {r['end_reason']}")
+            lines.append(clip(f"{r['id'][:SHORT_ID]} ended {ago_words(r['ended_at'], now)}: "
+                              f"{one_line(r['end_reason'] or 'unknown')}", total))
     return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
-    with daemon_connection() as conn:
+    with daemon_connection(autostart=True) as conn:
         rows = conn.call("sessions.list", {"all": args.all})
+        projects = {} if args.json else {p["id"]: p["name"] for p in conn.call("projects.list")}
     if args.json:
         print_json(rows)
     else:
-        print(render(rows))
+        print(render(rows, projects, paint=Painter()))
     return EXIT_OK

@@ -1,4 +1,7 @@
-"""``daemonctl wake``: wake the daemon (any request would; this one only wakes)."""
+"""``daemonctl wake``: wake the daemon (any request would; this one only wakes).
+
+A daemon that is not running is started: awake is what was asked for.
+"""
 
 from __future__ import annotations
 
@@ -14,4 +17,4 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
 
 
 def run(args: argparse.Namespace) -> int:
-    return call("lifecycle.wake", args)
+    return call("lifecycle.wake", args, autostart=True)

@@ -76,7 +76,7 @@ class ConsolidationJob:
     async def _with_project(self, project: KnownProject, work: Work, turn: DreamTurn) -> None:
         if self.projects.get_open(project.id) is None:
             self._opened_by_dream.add(project.id)
-        async with self.projects.hold(project.root) as ctx:
+        async with self.projects.hold(project.root, background=True) as ctx:
             if ctx.id != project.id:
                 log.info("%s now belongs to project %s, not %s; skipped", project.root,
                          ctx.id, project.id)

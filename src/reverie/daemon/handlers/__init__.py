@@ -12,10 +12,13 @@ from reverie.daemon.handlers import (
     agents,
     daemon,
     digest,
+    dreams,
     events,
     hooks,
     lifecycle,
+    memories,
     projects,
+    rules,
     sessions,
     tools,
     transfer,
@@ -23,7 +26,8 @@ from reverie.daemon.handlers import (
 from reverie.daemon.rpc.methods import Method
 
 MODULES = (
-    agents, daemon, digest, events, hooks, lifecycle, projects, sessions, tools, transfer,
+    agents, daemon, digest, dreams, events, hooks, lifecycle, memories, projects, rules,
+    sessions, tools, transfer,
 )
 
 

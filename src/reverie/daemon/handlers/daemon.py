@@ -7,10 +7,12 @@ the status reply; none may be removed or change meaning.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import psutil
 
+from reverie.daemon.logs import under_journal
 from reverie.daemon.rpc.methods import CallContext, MethodTable
 from reverie.protocol import wire
 
@@ -51,10 +53,18 @@ def status(ctx: CallContext, params: None) -> dict[str, Any]:
         "data_dir": str(app.paths.data_dir),
         "state_file": str(app.paths.state_file),
         "log_file": str(app.paths.log_file),
+        "log_to": _log_to(),
     }
     for provider in app.status_providers:
         reply.update(provider())
     return reply
+
+
+def _log_to() -> str:
+    """Where log lines go: ``file`` (``log_file``), ``journal``, or ``stderr`` (a terminal)."""
+    if any(isinstance(h, logging.FileHandler) for h in logging.getLogger().handlers):
+        return "file"
+    return "journal" if under_journal() else "stderr"
 
 
 @table.method("daemon.shutdown", wakes=False)

@@ -11,4 +11,5 @@ a daemon; the MCP adapters that call them live in ``daemon/tools/``.
 - ``activity``: the log row written with each change. ``results``: shared result pieces.
 - ``counter``: recall counts, written behind the reader's back.
 - ``transfer``: export and import records. ``service``: the long-lived parts.
+- ``browse``, ``curation``: a person's view of memory, and the changes they make.
 """

@@ -2,4 +2,5 @@
 
 - ``identity``: resolve a path to a project (markers, ``.reverie.toml``, the id).
 - ``registry``: ``ProjectRegistry``, the single owner of every project database.
+- ``gitignore``: the ``.reverie/.gitignore`` in-project storage writes.
 """

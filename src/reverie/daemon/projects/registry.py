@@ -31,6 +31,7 @@ import anyio
 from reverie.daemon.clock import SYSTEM_CLOCK, Clock
 from reverie.daemon.deadlines import Wakeup, run_on_deadlines
 from reverie.daemon.errors import ProjectError
+from reverie.daemon.projects.gitignore import write_gitignore
 from reverie.daemon.projects.identity import ProjectIdentity, resolve_project
 from reverie.daemon.store import db, global_db, schema
 from reverie.daemon.store.schema import PROJECT_MIGRATIONS
@@ -192,17 +193,21 @@ class ProjectRegistry:
 
     @contextlib.asynccontextmanager
     async def hold(
-        self, project: str | os.PathLike[str] | ProjectIdentity
+        self, project: str | os.PathLike[str] | ProjectIdentity, *, background: bool = False
     ) -> AsyncIterator[ProjectContext]:
-        """Use a project; it stays open (never evicted) until the block exits."""
+        """Use a project; it stays open (never evicted) until the block exits.
+
+        ``background`` work (a dream) is not use: it leaves ``last_active`` as it was.
+        """
         identity = project if isinstance(project, ProjectIdentity) else await self.resolve(project)
-        ctx = await self.acquire(identity)
+        ctx = await self.acquire(identity, background=background)
         try:
             yield ctx
         finally:
-            self.release(ctx)
+            self.release(ctx, background=background)
 
-    async def acquire(self, identity: ProjectIdentity) -> ProjectContext:
+    async def acquire(self, identity: ProjectIdentity, *, background: bool = False
+                      ) -> ProjectContext:
         """Get or open the context and count the caller as a user before any await.
 
         Every ``acquire`` must be paired with a :meth:`release`; ``hold`` does
@@ -230,7 +235,7 @@ class ProjectRegistry:
                     if opening.error is not None:
                         raise opening.error
                     continue
-                return await self._open(identity)
+                return await self._open(identity, background)
 
     def _use_open(self, identity: ProjectIdentity) -> ProjectContext | None:
         """The open context for ``identity``, counted as used; None if it must be reconciled."""
@@ -275,7 +280,7 @@ class ProjectRegistry:
             return False
         return found.id == project_id and found.root == root
 
-    async def _open(self, identity: ProjectIdentity) -> ProjectContext:
+    async def _open(self, identity: ProjectIdentity, background: bool = False) -> ProjectContext:
         opening = _Opening()
         self._opening[identity.id] = opening
         try:
@@ -299,8 +304,12 @@ class ProjectRegistry:
                     raise
                 self.initialisations += 1
                 ctx.users = 1
+                if background:  # opened for a dream: not a use of the project
+                    ctx.last_active_wall = (known or {}).get("last_active") or 0.0
                 self._contexts[identity.id] = ctx
                 log.info("opened project %s at %s (%s)", identity.id, identity.root, ctx.db_path)
+                if identity.config.storage == "in-project":
+                    await anyio.to_thread.run_sync(write_gitignore, ctx.db_path.parent)
                 await self._record_open(ctx)
                 await self._enforce_cap()
         finally:
@@ -318,16 +327,20 @@ class ProjectRegistry:
                 conn, project_id=ident.id, root=ident.root, name=ident.name,
                 storage=ident.config.storage, db_path=str(ctx.db_path), now=now,
             )
+            # Opening is not use: a dream's open keeps the last real use.
+            conn.execute("UPDATE projects SET last_active = ? WHERE id = ?",
+                         (ctx.last_active_wall or None, ident.id))
 
         try:
             await self.global_store.write(upsert)
         except Exception as exc:
             log.warning("could not record project %s in reverie.db: %s", ident.id, exc)
 
-    def release(self, ctx: ProjectContext) -> None:
+    def release(self, ctx: ProjectContext, *, background: bool = False) -> None:
         ctx.users -= 1
         ctx.last_used = self._clock.monotonic()
-        ctx.last_active_wall = self._clock.time()
+        if not background:
+            ctx.last_active_wall = self._clock.time()
         if ctx.users == 0:
             self._changed.set_if_before(ctx.last_used + self.idle_ttl_s)
 
