@@ -138,13 +138,17 @@ def test_domain_rooms_never_import_their_adapters() -> None:
     adapters = ("reverie.daemon.rpc", "reverie.daemon.handlers", "reverie.daemon.tools")
     domain = ("reverie.daemon.memory", "reverie.daemon.coordination", "reverie.daemon.projects",
               "reverie.daemon.store", "reverie.daemon.dreaming", "reverie.daemon.lifecycle",
-              "reverie.daemon.scheduling")
+              "reverie.daemon.scheduling", "reverie.daemon.hooks", "reverie.daemon.team")
     wrong = sorted(
         f"{name} imports {target}"
         for name, targets in _graph().items() if name.startswith(domain)
         for target in targets if target.startswith(adapters)
     )
     assert wrong == []
+    # Every room is on one side or the other, so a new one cannot slip past this test.
+    daemon = SRC / "reverie" / "daemon"
+    rooms = {p.name for p in daemon.iterdir() if (p / "__init__.py").is_file()}
+    assert rooms == {name.rpartition(".")[2] for name in (*adapters, *domain)}
 
 
 def test_the_daemon_root_holds_at_most_twelve_modules() -> None:

@@ -29,9 +29,11 @@ if TYPE_CHECKING:
     from reverie.daemon.hooks.room import HookRoom
     from reverie.daemon.lifecycle.machine import Lifecycle
     from reverie.daemon.memory.service import MemoryService
+    from reverie.daemon.projects.identity import ProjectIdentity
     from reverie.daemon.projects.registry import ProjectRegistry
     from reverie.daemon.rpc.connection import Connection
     from reverie.daemon.rpc.methods import Method
+    from reverie.daemon.team.sync import TeamSync
     from reverie.protocol.paths import Paths
 
 log = logging.getLogger("reverie.daemon")
@@ -55,6 +57,7 @@ class DaemonApp:
         agents: AgentRegistry,
         lifecycle: Lifecycle,
         memory: MemoryService,
+        team: TeamSync,
         methods: dict[str, Method],
         socket_path: str,
         socket_activated: bool = False,
@@ -68,6 +71,7 @@ class DaemonApp:
         self.agents = agents
         self.lifecycle = lifecycle
         self.memory = memory
+        self.team = team
         self.version = __version__
         self.pid = os.getpid()
         self.started_at = clock.time()
@@ -101,6 +105,7 @@ class DaemonApp:
             ("saving sessions", self.sessions.flush),
             ("saving agents", self.agents.flush),
             ("writing recall counts", self.memory.aclose),
+            ("exporting team memory", self.team.aclose),
             ("closing project stores", self.projects.close_all),
         )
         for what, step in steps:
@@ -108,6 +113,11 @@ class DaemonApp:
                 await step()
             except Exception:
                 log.exception("%s failed at shutdown; carrying on", what)
+
+    def note_memory_write(self, identity: ProjectIdentity) -> None:
+        """Memory was written in a project: a dream becomes worth it, team files need it."""
+        self.lifecycle.note_write()
+        self.team.note_write(identity)
 
     def note_activity(self) -> None:
         """Called for every request that counts as user activity."""

@@ -37,6 +37,7 @@ from reverie.daemon.rpc.instance import BoundSocket, InstanceLock
 from reverie.daemon.rpc.notify import inherited_listener, sd_notify
 from reverie.daemon.rpc.server import Server
 from reverie.daemon.scheduling import affinity
+from reverie.daemon.team.sync import TeamSync
 from reverie.protocol.paths import PathError, Paths, ensure_dirs, resolve
 
 log = logging.getLogger("reverie.daemon")
@@ -108,9 +109,10 @@ def build_app(
     agents = AgentRegistry(events, sessions, clock=clock)
     lifecycle = build_lifecycle(paths, config, clock, projects=projects)
     memory = MemoryService(projects, sessions, config, clock)
+    team = TeamSync(projects, clock)
     app = DaemonApp(
         paths=paths, config=config, clock=clock, projects=projects, events=events,
-        sessions=sessions, agents=agents, lifecycle=lifecycle, memory=memory,
+        sessions=sessions, agents=agents, lifecycle=lifecycle, memory=memory, team=team,
         methods=build_methods(), socket_path=socket_path, socket_activated=socket_activated,
     )
     # The hooks need the app itself (they run tools as a conversation's session).
@@ -128,6 +130,8 @@ def build_app(
     lifecycle.event_sinks.append(
         lambda kind, data: events.record_soon(Event(kind=kind, success=True, data=data))
     )
+    lifecycle.event_sinks.append(
+        lambda kind, data: team.note_dream() if kind == "dream_finished" else None)
     lifecycle.runner.jobs.append(EventRetentionJob(events))
     return app
 
@@ -168,6 +172,7 @@ async def run(
         tg.start_soon(app.hooks.run)
         tg.start_soon(app.events.run_recorder)
         tg.start_soon(app.memory.run)
+        tg.start_soon(app.team.run)
         tg.start_soon(_watch_signals, app)
         tg.start_soon(_stop_on_request, app, server)
         tg.start_soon(app.lifecycle.store.run_saver)

@@ -34,6 +34,7 @@ from reverie.client.ctl import (
     start,
     status,
     stop,
+    team,
     uninstall_hooks,
     uninstall_service,
     wake,
@@ -43,7 +44,7 @@ from reverie.client.ctl.common import CommandError, fail
 COMMANDS = (
     agents, doctor, dream, events, export, import_records, install_hooks, install_service, logs,
     memories, ping, projects, restart, rules, serve, sessions, sleep, start, status, stop,
-    uninstall_hooks, uninstall_service, wake,
+    team, uninstall_hooks, uninstall_service, wake,
 )
 
 

@@ -2,7 +2,8 @@
 
 Each check returns one or more ``Finding``s: ok, warn or fail, with a
 one-line fix for anything that is not ok. They read files and ask the daemon
-through its frozen ``daemon.status``; nothing here changes anything.
+through its frozen ``daemon.status``, and ``team.status`` for projects that
+share memory with their team; nothing here changes anything.
 
 ``config.toml`` is checked by the daemon's own code, run as a separate
 process (``python -m reverie.daemon.config``): this client stays thin, and
@@ -268,6 +269,59 @@ def check_databases(paths: Paths) -> Iterator[Finding]:
                           "backups are made while the daemon dreams; `daemonctl dream` forces one")
 
 
+def _team_projects(paths: Paths) -> list[str]:
+    """Roots of indexed projects whose ``.reverie.toml`` turns team memory on."""
+    if not paths.global_db.exists():
+        return []
+    import sqlite3
+    import tomllib
+
+    try:
+        with sqlite3.connect(f"file:{paths.global_db}?mode=ro", uri=True, timeout=5) as conn:
+            roots = [str(row[0]) for row in conn.execute("SELECT root FROM projects")]
+    except sqlite3.Error:
+        return []
+    out = []
+    for root in roots:
+        try:
+            config = tomllib.loads((Path(root) / ".reverie.toml").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # no file, or one the daemon reports itself
+        team = config.get("team")
+        if isinstance(team, dict) and team.get("enabled") is True:
+            out.append(root)
+    return out
+
+
+def check_team(paths: Paths) -> Iterator[Finding]:
+    """Team files that could not be read (conflict markers, malformed records)."""
+    roots = _team_projects(paths)
+    if not roots:
+        return
+    if probe(paths).state != RUNNING:
+        yield Finding("team files", WARN, f"{len(roots)} projects share memory with their "
+                      "team; the daemon is not running to check their files", start_fix(paths))
+        return
+    from reverie.client.connection import connect
+    from reverie.client.errors import DaemonError
+
+    for root in roots:
+        try:
+            with connect(paths, autostart=False, client="daemonctl") as conn:
+                status = conn.call("team.status", {"path": root}, timeout=30)
+        except DaemonError as exc:
+            yield Finding("team files", WARN, f"{root}: {exc.message}")
+            continue
+        refused = status.get("refused") or []
+        name = status.get("project", root)
+        if not refused:
+            yield Finding("team files", OK, f"{name}: every team file reads well")
+            continue
+        for r in refused:
+            yield Finding("team files", FAIL, f"{name}: {r['path']} {r['reason']}",
+                          "resolve the file in git (it was skipped; the rest was imported)")
+
+
 CHECKS: tuple[Check, ...] = (
     check_directories,
     check_socket_path,
@@ -277,6 +331,7 @@ CHECKS: tuple[Check, ...] = (
     check_disk,
     check_state_file,
     check_databases,
+    check_team,
 )
 
 

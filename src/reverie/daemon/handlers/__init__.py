@@ -20,6 +20,7 @@ from reverie.daemon.handlers import (
     projects,
     rules,
     sessions,
+    team,
     tools,
     transfer,
 )
@@ -27,7 +28,7 @@ from reverie.daemon.rpc.methods import Method
 
 MODULES = (
     agents, daemon, digest, dreams, events, hooks, lifecycle, memories, projects, rules,
-    sessions, tools, transfer,
+    sessions, team, tools, transfer,
 )
 
 

@@ -154,7 +154,7 @@ async def forget(ctx: CallContext, params: ForgetParams) -> dict[str, Any]:
         except NotFound:
             raise _missing(project, params.id) from None
         if not note:
-            ctx.app.lifecycle.note_write()
+            ctx.app.note_memory_write(project.identity)
         return {"project": _project(project), "id": params.id, "archived": not note,
                 "note": note}
 
@@ -168,7 +168,7 @@ async def restore(ctx: CallContext, params: IdParams) -> dict[str, Any]:
                 lambda conn: curation.restore(conn, params.id, actor, now))
         except NotFound:
             raise _missing(project, params.id) from None
-        ctx.app.lifecycle.note_write()
+        ctx.app.note_memory_write(project.identity)
         return {"project": _project(project), "id": params.id, "restored": True, "note": note}
 
 
@@ -181,7 +181,7 @@ async def _pin(ctx: CallContext, params: IdParams, pinned: bool) -> dict[str, An
         except NotFound:
             raise _missing(project, params.id) from None
         if changed:
-            ctx.app.lifecycle.note_write()
+            ctx.app.note_memory_write(project.identity)
         return {"project": _project(project), "id": params.id, "pinned": pinned,
                 "changed": changed}
 
@@ -211,5 +211,5 @@ async def edit(ctx: CallContext, params: EditParams) -> dict[str, Any]:
         except NotFound:
             raise _missing(project, params.id) from None
         if changed:
-            ctx.app.lifecycle.note_write()
+            ctx.app.note_memory_write(project.identity)
         return {"project": _project(project), "id": params.id, "changed": changed}

@@ -82,7 +82,7 @@ async def add(ctx: CallContext, params: AddParams) -> dict[str, Any]:
     async with hold(ctx, params.project) as project:
         fields = _fields(project.root, params)
         rid = await project.write(lambda conn: rules_store.add(conn, fields, actor, now))
-        ctx.app.lifecycle.note_write()
+        ctx.app.note_memory_write(project.identity)
         current = await project.read(rules_store.all_rules)
         return {**_listing(project, [r for r in current if r.id == rid]), "id": rid}
 
@@ -97,7 +97,7 @@ async def _set_enabled(ctx: CallContext, params: IdParams, enabled: bool) -> dic
             raise NotFound(f"rule {params.id} does not exist in project {project.name}",
                            data={"rule_id": params.id}) from None
         if changed:
-            ctx.app.lifecycle.note_write()
+            ctx.app.note_memory_write(project.identity)
         current = await project.read(rules_store.all_rules)
         return {**_listing(project, [r for r in current if r.id == params.id]),
                 "id": params.id, "enabled": enabled, "changed": changed}

@@ -91,5 +91,5 @@ async def import_(ctx: CallContext, params: ImportParams) -> dict[str, Any]:
         added = sum(c["added"] for c in counts.values())
         if added:
             await project.log_activity("import", f"imported {added} records")
-            ctx.app.lifecycle.note_write()
+            ctx.app.note_memory_write(project.identity)
         return {"project": {"id": project.id, "name": project.name}, "counts": counts}

@@ -44,7 +44,8 @@ def restore(conn: sqlite3.Connection, memory_id: int, actor: Actor, now: float) 
                        data={"memory_id": memory_id, "archived": False})
     conn.execute(
         "UPDATE memories SET archived = 0, archived_reason = NULL, archived_at = NULL, "
-        "superseded_by = NULL, updated_at = ? WHERE id = ?", (now, memory_id))
+        "superseded_by = NULL, restored_at = ?, updated_at = ? WHERE id = ?",
+        (now, now, memory_id))
     activity.log(conn, RESTORE, f"#{memory_id}: {activity.summarise(str(content))}", actor, now,
                  memory_id=memory_id)
     if into:

@@ -36,6 +36,20 @@ Storage = Literal["central", "in-project"]
 GuardMode = Literal["off", "advise", "enforce"]
 
 
+Category = Literal["decision", "pattern", "warning", "learning"]
+
+
+class TeamConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """``[team]``: memory shared through the project's repository (``daemon/team/``)."""
+
+    enabled: bool = False
+    # Learnings and the activity log stay private unless listed here.
+    share: tuple[Category, ...] = ("decision", "warning", "pattern")
+    rules: bool = True
+    # Relative to the project root, committed with the code.
+    path: str = ".reverie/team"
+
+
 class HooksConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """``[hooks]``: which editor hooks answer in this project (``daemon/hooks/``).
 
@@ -59,6 +73,7 @@ class ProjectConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     storage: Storage = "central"
     # ``None`` defers to config.toml, then to the default ("advise").
     guard: GuardMode | None = None
+    team: TeamConfig = TeamConfig()
     hooks: HooksConfig = HooksConfig()
 
 
@@ -109,7 +124,8 @@ def load_config(path: Path) -> ProjectConfig:
         raise ProjectError(
             wire.INVALID_PARAMS,
             f"{path}: {where}{text}. Allowed keys: {allowed}; storage is \"central\" or "
-            "\"in-project\"; guard is \"off\", \"advise\" or \"enforce\"; [hooks] takes session_start, prompt_recall, "
+            "\"in-project\"; guard is \"off\", \"advise\" or \"enforce\"; [team] takes "
+            "enabled, share, rules and path; [hooks] takes session_start, prompt_recall, "
             "before_edit, after_edit, before_compact and session_end, each true or false.",
         ) from None
     if config.id is not None and not _ID_RE.fullmatch(config.id):
@@ -120,6 +136,13 @@ def load_config(path: Path) -> ProjectConfig:
         )
     if config.name is not None and not config.name.strip():
         raise ProjectError(wire.INVALID_PARAMS, f"{path}: key `name`: must not be empty.")
+    team_path = config.team.path
+    if (not team_path.strip() or os.path.isabs(team_path)
+            or ".." in Path(team_path).parts):
+        raise ProjectError(
+            wire.INVALID_PARAMS,
+            f"{path}: key `team.path`: {team_path!r} must be a relative path inside the "
+            "project, such as \".reverie/team\".")
     return config
 
 

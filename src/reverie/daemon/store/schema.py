@@ -210,6 +210,44 @@ _V4_PROBES = (
     END""",
 )
 
+# v5: team memory (``daemon/team/``). A memory or rule shared through the
+# project's repository carries the id its files are named by, and who wrote
+# it; ids are unique where set, so a record arriving twice is one row. A
+# restore is stamped, so a restore here can outrank an archive elsewhere.
+_V5_TEAM = (
+    "ALTER TABLE memories ADD COLUMN team_id TEXT",
+    "ALTER TABLE memories ADD COLUMN author TEXT",
+    "ALTER TABLE memories ADD COLUMN restored_at REAL",
+    "CREATE UNIQUE INDEX memories_team_id ON memories(team_id) WHERE team_id IS NOT NULL",
+    "ALTER TABLE rules ADD COLUMN team_id TEXT",
+    "ALTER TABLE rules ADD COLUMN author TEXT",
+    "CREATE UNIQUE INDEX rules_team_id ON rules(team_id) WHERE team_id IS NOT NULL",
+)
+
+# v6: recall without query text lists memories by score (``memory/ranking.py``).
+# A memory's score then depends on the clock only through its decay, so each
+# kind has a constant that orders it within a category: the outcome weight
+# for memories that do not decay, ``created_at`` plus the failed-decision
+# head start for those that do. Written out, not imported: a shipped
+# migration never changes, and ``tests/test_recall_listing.py`` holds
+# ``ranking``'s expressions to these.
+_V6_LISTING = (
+    """CREATE INDEX memories_decaying ON memories(category,
+        (created_at + CASE WHEN category = 'decision' AND outcome = 'failed'
+                      THEN 1516222.8018692369 ELSE 0.0 END))
+    WHERE pinned = 0 AND category IN ('decision', 'learning')""",
+    """CREATE INDEX memories_lasting ON memories(category,
+        (CASE WHEN category = 'decision' AND outcome = 'failed' THEN 1.5
+              WHEN category = 'warning' THEN 1.2 ELSE 1.0 END), id)
+    WHERE (pinned = 1 OR category IN ('pattern', 'warning'))""",
+    # The briefing's newest of a category, and its newest failed approaches:
+    # with only (category, archived), SQLite sorted every memory of the
+    # category (a quarter of the project) to find five.
+    "DROP INDEX memories_category",
+    "CREATE INDEX memories_category_created ON memories(category, archived, created_at)",
+    "CREATE INDEX memories_failed ON memories(created_at) WHERE outcome = 'failed'",
+)
+
 PROJECT_MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables: memories, files, rules, FTS, digests, meta", _V1_CORE),
     Migration(2, "memory content hash for dedupe; append-only activity log",
@@ -217,6 +255,8 @@ PROJECT_MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "dreaming: archive times, dedupe sketches, merge provenance, digest ids",
               _V3_DREAMING),
     Migration(4, "near-duplicate probes for remember", _V4_PROBES, backfill=probes.rebuild),
+    Migration(5, "team memory: shared ids and authors", _V5_TEAM),
+    Migration(6, "indexes to list memories by score without query text", _V6_LISTING),
 )
 
 SEARCH_INDEXES = ("memories_fts", "rules_fts")

@@ -51,7 +51,7 @@ class MemoryCall:
         return self.tool.call.app.lifecycle.store
 
     def note_write(self) -> None:
-        self.tool.call.app.lifecycle.note_write()
+        self.tool.call.app.note_memory_write(self.project.identity)
 
     async def briefing(self, *, short: bool) -> brief.Briefing:
         """The briefing for this call's project, with the other agents at work there."""
@@ -107,6 +107,11 @@ async def open_call(ctx: ToolContext) -> MemoryCall:
     if not os.path.isabs(hint):
         raise InvalidInput(f"`project` must be an absolute path, got {hint!r}.")
     project = await app.projects.acquire(await service.resolve(hint))
+    try:
+        await app.team.before_request(project)  # what a pull brought, before it is read
+    except BaseException:
+        app.projects.release(project)
+        raise
     return MemoryCall(ctx, service, project, actor_of(ctx), service.now())
 
 
