@@ -153,3 +153,12 @@ def test_context_check_says_why_in_the_intents_own_words(daemon, env, project) -
         checked = call(conn, "context_check", intent="compute order totals with float prices")
         (warning,) = checked["warnings"]
         assert warning["why"] == 'shares "order", "totals", "float", "prices" with the intent'
+
+
+def test_activity_says_how_many_older_entries_it_left_out(daemon, env, project) -> None:
+    with SdkAgent(env, project) as conn:
+        for n in range(5):
+            call(conn, "remember", category="learning", content=f"Fact number {n} about totals")
+        listed = call(conn, "activity", limit=2)
+        assert len(listed["entries"]) == 2 and listed["more"] == 3
+        assert "more" not in call(conn, "activity", limit=10)  # nothing left out, nothing said

@@ -70,6 +70,18 @@ def recent(
     return [(*row[:3], _with_note(row[3], row[8]), *row[4:8]) for row in rows]
 
 
+# Counting what a listing left out stops here: "at least this many more".
+COUNT_CAP = 10_000
+
+
+def count(conn: sqlite3.Connection, kind: str | None) -> int:
+    """Entries (of ``kind``), counted up to :data:`COUNT_CAP`: cheap however long the log."""
+    where, args = ("WHERE kind = ?", (kind,)) if kind else ("", ())
+    row = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM activity {where} LIMIT ?)",
+                       (*args, COUNT_CAP)).fetchone()
+    return int(row[0])
+
+
 def _with_note(summary: str, data: str | None) -> str:
     if not data:
         return summary

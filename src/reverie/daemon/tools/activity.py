@@ -31,18 +31,20 @@ class ActivityEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class ActivityResult(Guarded, kw_only=True, omit_defaults=True):
     entries: list[ActivityEntry]
+    more: int = 0  # older entries not listed (at least this many)
 
 
 @memory_tool("read")
 async def activity(call: MemoryCall, params: ActivityParams) -> ActivityResult:
     kind = params.kind or None
-    rows = await call.project.read(lambda conn: activity_log.recent(conn, params.limit, kind))
+    rows, total = await call.project.read(lambda conn: (
+        activity_log.recent(conn, params.limit, kind), activity_log.count(conn, kind)))
     now = call.now
     return ActivityResult(entries=[
         ActivityEntry(age=age(now - ts), kind=k, summary=s, agent=a or "", memory_id=m or 0,
                       rule_id=r or 0)
         for _i, ts, k, s, _sid, a, m, r in rows
-    ])
+    ], more=max(0, total - len(rows)))
 
 
 TOOLS = [

@@ -22,7 +22,7 @@ TOOLS = [
     Tool(
         name="briefing",
         description=(
-            "Call first in a session: memory counts, recent decisions, warnings, failed "
+            "Call first in a session: counts, recent decisions, warnings, failed "
             "approaches (with why), top rules, other agents at work, pending digest, git "
             "changes."
         ),

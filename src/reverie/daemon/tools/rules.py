@@ -125,8 +125,8 @@ TOOLS = [
     Tool(
         name="context_check",
         description=(
-            "Call before changing code: the rules, warnings, failed approaches, decisions and "
-            "patterns that concern your intent and files, each with why; others' claims on them."
+            "Call before changing code: rules, warnings, failed approaches, decisions and "
+            "patterns for your intent and files, each with why; others' claims on them."
         ),
         params=CheckParams,
         result=preflight.Preflight,
@@ -136,8 +136,8 @@ TOOLS = [
     Tool(
         name="rules",
         description=(
-            "List the project's rules, or add, update, disable or enable one. A rule applies "
-            "when an intent matches its `trigger` or a file its `file_globs`."
+            "List rules, or add, update, disable or enable one. A rule applies when an intent "
+            "matches its `trigger` or a file its `file_globs`."
         ),
         params=RulesParams,
         result=RulesResult,
