@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from pathlib import Path
 
-from bench import report
+from bench import locomo, report
 
 
 def discover() -> list[str]:
@@ -32,7 +33,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true", help="fewer iterations")
+    parser.add_argument("--data", metavar="DIR",
+                        help="the LoCoMo conversations for `quality` (default: "
+                             f"${locomo.ENV}, else ../shared/datasets/locomo-dev)")
     args = parser.parse_args()
+    if args.data:
+        os.environ[locomo.ENV] = args.data
     names = args.names or discover()
     for name in names:
         print(f"== {name}", file=sys.stderr, flush=True)

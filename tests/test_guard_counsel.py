@@ -8,8 +8,6 @@ just written.
 
 from __future__ import annotations
 
-import json
-
 from tests.support.memory import call, make_project
 
 

@@ -117,6 +117,12 @@ def test_hostile_text_never_breaks_the_query(conn, text: str) -> None:
     expr = fts.any_of(text)
     assert expr is None or all(part.startswith('"') for part in expr.split(" OR "))
     recall_query.run(conn, recall_query.Query(text=text, tags=[text], file=text), T0)
+    # Without text, a tag is looked up in the search index's tags column.
+    recall_query.run(conn, recall_query.Query(tags=[text, "x"]), T0)
+    for step in fts.plan(conn, fts.terms(text), budget=0):
+        for match in step.matches:
+            conn.execute("SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?",
+                         (match,))
     records.find_duplicate(conn, records.NewMemory(
         category="decision", content=text or "x", rationale="", tags=[], files=[]))
 

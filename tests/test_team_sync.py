@@ -55,8 +55,8 @@ def test_a_decision_reaches_a_teammate_by_pull_alone(machines) -> None:
     assert hit["content"] == "Order totals are integer cents"
     assert hit["rationale"] == "floats drifted by a cent on refunds"
     assert hit["files"] == ["orders/totals.py"]
-    # assert hit["by"] == "Ann"  # TODO by
-    # TODO by own
+    assert hit["by"] == "Ann"  # a teammate's, by name
+    assert "by" not in recall(ann, "integer cents")[0]  # your own says nothing
     assert bob.sync()["imported"] == 0  # already in: idempotent
     assert made["created"] is True
 

@@ -25,7 +25,8 @@ from typing import NamedTuple
 import msgspec
 
 from reverie.daemon import limits
-from reverie.daemon.memory import fts, ranking, rules_store
+from reverie.daemon.memory import ranking, rules_store
+from reverie.daemon.memory import recall as recall_query
 from reverie.daemon.memory import rules as rules_engine
 from reverie.daemon.memory.results import Guarded, clip
 from reverie.daemon.memory.text import terms, words
@@ -85,16 +86,12 @@ def _memories(
     found: dict[int, _Found] = {}
     wanted = set(terms(intent))
     need = min(2, math.ceil(len(wanted) / 2))
-    match = fts.any_of(intent)
-    if match is not None and wanted:
-        for mid, cat, content, outcome, rationale, note, score in conn.execute(
-            f"SELECT {_COLUMNS}, "
-            f"{ranking.score_sql('1.0 - bm25(memories_fts, 1.0, 0.5, 0.5)', '0')} AS score "
-            "FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid "
-            "WHERE memories_fts MATCH :match AND m.archived = 0 "
-            "ORDER BY score DESC LIMIT :limit",
-            {"match": match, "now": now, "limit": CANDIDATES},
-        ):
+    if wanted:
+        # Recall's own ranking, so its cost stays bounded however common the words.
+        query = recall_query.Query(text=intent, limit=CANDIDATES)
+        for h in recall_query.search(conn, query, now).hits:
+            mid, cat, content, outcome, rationale, note, score = (
+                h.id, h.category, h.content, h.outcome, h.rationale, h.outcome_note, h.score)
             shared = wanted & set(terms(content))
             if len(shared) >= need:
                 # The words as the intent wrote them, never their stems ("pric").

@@ -14,9 +14,18 @@ score = BM25 x decay x outcome x file boost, where
 The same formula exists twice on purpose: :func:`score` in Python (the
 documentation and the tests' oracle) and :func:`score_sql` for SQLite, so
 that ordering happens inside the query and only ``limit`` rows leave it.
+
+Listing without query text needs no per-row arithmetic at all: a memory
+that does not decay scores its outcome weight, a constant
+(:func:`lasting_weight_sql`); one that decays scores ``w x 0.5^(age/H)``,
+which orders exactly as ``created_at + H x log2(w)`` (:func:`decay_key_sql`),
+also a constant. Both are indexed (migration 6), so the best of each kind
+are read in order from an index and only those few are scored.
 """
 
 from __future__ import annotations
+
+import math
 
 HALF_LIFE_DAYS = 30.0
 HALF_LIFE_S = HALF_LIFE_DAYS * 86400.0
@@ -24,6 +33,8 @@ FAILED_DECISION = 1.5
 WARNING = 1.2
 FILE_BOOST = 2.0
 NON_DECAYING = ("pattern", "warning")
+DECAYING = ("decision", "learning")
+CATEGORIES = DECAYING + NON_DECAYING
 
 
 def decay(age_s: float, category: str, pinned: bool) -> float:
@@ -63,10 +74,43 @@ def score_sql(base: str, linked: str) -> str:
         f"({base})"
         f" * (CASE WHEN m.pinned = 1 OR m.category IN ({non_decaying}) THEN 1.0"
         f" ELSE pow(0.5, max(0.0, :now - m.created_at) / {HALF_LIFE_S!r}) END)"
-        f" * (CASE WHEN m.category = 'decision' AND m.outcome = 'failed'"
-        f" THEN {FAILED_DECISION!r} WHEN m.category = 'warning' THEN {WARNING!r} ELSE 1.0 END)"
+        f" * ({_outcome_sql('m.')})"
         f" * (CASE WHEN ({linked}) THEN {FILE_BOOST!r} ELSE 1.0 END)"
     )
+
+
+def _outcome_sql(table: str) -> str:
+    return (f"CASE WHEN {table}category = 'decision' AND {table}outcome = 'failed' "
+            f"THEN {FAILED_DECISION!r} WHEN {table}category = 'warning' THEN {WARNING!r} "
+            "ELSE 1.0 END")
+
+
+def decaying_sql(table: str = "") -> str:
+    """True for the memories whose score decays with age."""
+    kinds = ", ".join(f"'{c}'" for c in DECAYING)
+    return f"{table}pinned = 0 AND {table}category IN ({kinds})"
+
+
+def lasting_sql(table: str = "") -> str:
+    """True for the memories whose score does not decay: :func:`decaying_sql`'s complement."""
+    kinds = ", ".join(f"'{c}'" for c in NON_DECAYING)
+    return f"({table}pinned = 1 OR {table}category IN ({kinds}))"
+
+
+def decay_key_sql(table: str = "") -> str:
+    """For decaying memories, orders as their score with no text at any ``now``.
+
+    ``w x 0.5^((now - t) / H) = 0.5^((now - (t + H log2 w)) / H)``: the larger
+    ``t + H log2 w``, the larger the score. Only failed decisions have ``w != 1``.
+    """
+    head_start = HALF_LIFE_S * math.log2(FAILED_DECISION)
+    return (f"({table}created_at + CASE WHEN {table}category = 'decision' AND "
+            f"{table}outcome = 'failed' THEN {head_start!r} ELSE 0.0 END)")
+
+
+def lasting_weight_sql(table: str = "") -> str:
+    """For memories that do not decay, their score with no text: the outcome weight."""
+    return f"({_outcome_sql(table)})"
 
 
 def _sqlite_has_pow() -> bool:

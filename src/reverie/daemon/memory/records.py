@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
 
 import msgspec
 
@@ -28,7 +27,7 @@ from reverie.daemon.memory.text import jaccard, words
 
 COLUMNS = (
     "m.id, m.category, m.content, m.rationale, m.tags, m.outcome, m.outcome_note, "
-    "m.created_at, m.archived, m.pinned"
+    "m.created_at, m.archived, m.pinned, m.author"
 )
 
 
@@ -107,13 +106,6 @@ def insert(conn: sqlite3.Connection, mem: NewMemory, actor: Actor, now: float) -
     if dup is not None:
         return Stored(id=mid, created=True, similarity=dup.similarity, resembles=dup.resembles)
     return Stored(id=mid, created=True)
-
-
-def get(conn: sqlite3.Connection, memory_id: int) -> tuple[Any, ...] | None:
-    row: tuple[Any, ...] | None = conn.execute(
-        f"SELECT {COLUMNS} FROM memories m WHERE m.id = ?", (memory_id,)
-    ).fetchone()
-    return row
 
 
 def files_of(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[str]]:

@@ -38,6 +38,8 @@ class MemoryItem(msgspec.Struct, kw_only=True, omit_defaults=True):
     tags: list[str] = []
     files: list[str] = []
     archived: bool = False
+    # A teammate's memory (team files): who wrote it, by name. Yours say nothing.
+    by: str = ""
 
 
 def age(seconds: float) -> str:

@@ -24,6 +24,19 @@ STOP_WORDS = frozenset({
     "this", "to", "was", "we", "were", "will", "with", "you",
 })
 
+# What a question is made of besides its subject: the question words, the
+# auxiliaries that come with them, pronouns and the pieces the tokeniser cuts
+# from "Nate's" or "didn't". They say what kind of answer is wanted, not what
+# it is about, so recall does not search for them (``fts.terms``).
+QUESTION_WORDS = frozenset({
+    "what", "when", "where", "who", "whom", "whose", "which", "why", "how",
+    "did", "done", "can", "could", "would", "should", "shall", "may", "might", "must",
+    "am", "been", "being", "had",
+    "he", "she", "him", "his", "her", "hers", "they", "them", "their", "me", "my", "our",
+    "your", "us",
+    "s", "t", "d", "ll", "m", "re", "ve",
+})
+
 
 def words(text: str) -> list[str]:
     """Folded words in order, overlong ones cut (no real word is that long)."""

@@ -248,6 +248,15 @@ _V6_LISTING = (
     "CREATE INDEX memories_failed ON memories(created_at) WHERE outcome = 'failed'",
 )
 
+# v7: what recall's factors and filters read of each candidate, so scoring a
+# candidate does not read its whole row (content, rationale) from the table.
+# SQLite prefers it to the rowid once it has statistics (``PRAGMA optimize``,
+# run by the dream's upkeep).
+_V7_RANKING = (
+    """CREATE INDEX memories_rank ON memories(
+        id, archived, category, outcome, pinned, created_at)""",
+)
+
 PROJECT_MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables: memories, files, rules, FTS, digests, meta", _V1_CORE),
     Migration(2, "memory content hash for dedupe; append-only activity log",
@@ -257,6 +266,7 @@ PROJECT_MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "near-duplicate probes for remember", _V4_PROBES, backfill=probes.rebuild),
     Migration(5, "team memory: shared ids and authors", _V5_TEAM),
     Migration(6, "indexes to list memories by score without query text", _V6_LISTING),
+    Migration(7, "a covering index for scoring recall's candidates", _V7_RANKING),
 )
 
 SEARCH_INDEXES = ("memories_fts", "rules_fts")

@@ -195,6 +195,11 @@ class TeamSync:
             log.exception("team sync of project %s failed; it is retried on the next change",
                           identity.name)
 
+    def author(self, identity: ProjectIdentity) -> str | None:
+        """This machine's author in a team project, once a sync has asked git."""
+        entry = self._projects.get(identity.id)
+        return entry.me if entry is not None else None
+
     # The sync itself
 
     async def sync(self, identity: ProjectIdentity, *, refresh_author: bool = False

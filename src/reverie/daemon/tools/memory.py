@@ -30,9 +30,9 @@ class RecallParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
 
 class RecallResult(Guarded, kw_only=True, omit_defaults=True):
     memories: list[MemoryItem]
-    # True when texts were cut or memories left out to stay small (as in
-    # context_check). Typed loosely, like `guard`, to spare catalog bytes.
-    truncated: Any = None
+    # Matches left out (past `limit`, or to stay small), as in context_check: at
+    # least this many (recall.Found). A cut text says so in the text itself.
+    more: int = 0
 
 
 @memory_tool("read")
@@ -44,30 +44,34 @@ async def recall(call: MemoryCall, params: RecallParams) -> RecallResult:
         file=file, limit=params.limit, include_archived=params.include_archived,
     )
     now = call.now
-    hits = await call.project.read(lambda conn: recall_query.run(conn, query, now))
+    found = await call.project.read(lambda conn: recall_query.search(conn, query, now))
     # Never "result too large": each memory is cut to what `remember` allows
     # (an old import could store more), and those past the budget left out.
     memories: list[MemoryItem] = []
-    truncated, left = False, preflight.RESULT_BYTES
-    for h in hits:
-        memory, cut = item(h, now, params.scores)
+    left = preflight.RESULT_BYTES
+    me = call.tool.call.app.team.author(call.project.identity)
+    for h in found.hits:
+        memory = item(h, now, params.scores, me)
         size = len(msgspec.msgpack.encode(memory))
-        truncated = truncated or cut or size > left
         if size > left:
             break
         left -= size
         memories.append(memory)
     call.service.recalls.note(call.project.identity, [m.id for m in memories], now)
-    return RecallResult(memories=memories, truncated=True if truncated else None)
+    return RecallResult(memories=memories, more=max(0, found.total - len(memories)))
 
 
-def item(h: recall_query.Hit, now: float, scores: bool = False) -> tuple[MemoryItem, bool]:
-    """The memory as recall shows it, within `remember`'s limits, and whether it was cut."""
-    content, cut_content = clip(h.content, limits.MAX_CONTENT_BYTES)
-    rationale, cut_rationale = clip(h.rationale, limits.MAX_RATIONALE_BYTES)
+def item(h: recall_query.Hit, now: float, scores: bool, me: str | None) -> MemoryItem:
+    """The memory as recall shows it, within `remember`'s limits (a cut text says so).
+
+    ``me`` is this machine's git identity in a team project: a memory by
+    anyone else names its author.
+    """
+    content = clip(h.content, limits.MAX_CONTENT_BYTES)[0]
+    rationale = clip(h.rationale, limits.MAX_RATIONALE_BYTES)[0]
     tags = [t[: limits.MAX_TAG_CHARS] for t in h.tags[: limits.MAX_TAGS]]
     files = [f[: limits.MAX_PATH_CHARS] for f in h.files[: limits.MAX_FILES]]
-    note, cut_note = clip(h.outcome_note or "", limits.MAX_NOTE_CHARS * 4)
+    note = clip(h.outcome_note or "", limits.MAX_NOTE_CHARS * 4)[0]
     # Left unset rather than set to their defaults: msgspec omits a default by
     # identity, and an "unknown" read from SQLite is another string object.
     extra: dict[str, Any] = {}
@@ -75,12 +79,12 @@ def item(h: recall_query.Hit, now: float, scores: bool = False) -> tuple[MemoryI
         extra["outcome"] = h.outcome
     if scores:
         extra["score"] = round(h.score, 4)
-    memory = MemoryItem(
+    if h.author and h.author != me:
+        extra["by"] = h.author.split(" <", 1)[0]
+    return MemoryItem(
         id=h.id, category=h.category, content=content, rationale=rationale, note=note,
         tags=tags, files=files, age=age(now - h.created_at), archived=h.archived, **extra,
     )
-    cut = cut_content or cut_rationale or cut_note
-    return memory, cut or tags != h.tags or files != h.files
 
 
 class RememberParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
@@ -140,7 +144,7 @@ async def _missing_files(root: str, files: list[str]) -> str:
 
 
 class OutcomeParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    memory_id: Annotated[limits.Id, Doc("From recall or the briefing (#id).")]
+    memory_id: Annotated[limits.Id, Doc("From recall or the briefing.")]
     worked: Annotated[bool, Doc("False: it failed.")]
     note: Annotated[limits.Note, Doc("Why it worked or failed.")] = ""
 
@@ -177,7 +181,7 @@ async def record_outcome(call: MemoryCall, params: OutcomeParams) -> OutcomeResu
 
 
 class ForgetParams(ToolParams, kw_only=True, forbid_unknown_fields=True):
-    memory_id: Annotated[limits.Id, Doc("From recall or the briefing (#id).")]
+    memory_id: Annotated[limits.Id, Doc("From recall or the briefing.")]
     reason: Annotated[limits.ShortText, Doc("Why it is wrong or obsolete.")]
 
 
