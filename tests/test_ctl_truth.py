@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import subprocess
 import time
 
 from reverie.protocol.paths import resolve
-from tests.support import DAEMONCTL, DaemonProcess, daemonctl, write_config
+from tests.support import DAEMONCTL, DaemonProcess, daemonctl, home_env, write_config
 from tests.support.memory import call, make_project
 
 HEX32 = re.compile(r"\b[0-9a-f]{32}\b")
@@ -176,3 +177,32 @@ def test_help_lists_every_command():
     for action in ("list", "add", "disable", "enable"):
         assert action in rules
 
+
+
+def test_serve_in_a_terminal_ends_start_up_with_the_next_step(home) -> None:
+    """`make run` is `daemonctl serve`: once listening it says what to do next, how to stop."""
+    import pty
+    import select
+    import signal as signals
+
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen([*DAEMONCTL, "serve"], stdin=subprocess.DEVNULL, stdout=terminal,
+                            stderr=terminal, env=home_env(home))
+    os.close(terminal)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 20
+        while b"Ctrl-C stops" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(controller, 4096)
+                except OSError:
+                    break
+    finally:
+        proc.send_signal(signals.SIGTERM)
+        proc.wait(15)
+        os.close(controller)
+    assert b"listening on" in seen
+    assert b'{"mcpServers": {"reverie": {"command": "reverie-mcp"}}}' in seen
+    assert b"Ctrl-C stops the daemon" in seen

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from reverie.client.shim.project import ProjectHint, first_file_root, resolve_hint
-from tests.support.shim import RawShim, SchemaCheck, shim_env
+from tests.support.shim import REVERIE_MCP, RawShim, SchemaCheck, shim_env
 
 EXIT_DEADLINE_S = 1.0  # what MCP clients wait before escalating to SIGTERM
 
@@ -106,3 +106,22 @@ def test_first_file_root() -> None:
     assert first_file_root(roots) == "/a b/c"
     assert first_file_root({"roots": []}) is None
     assert first_file_root("nonsense") is None
+
+
+def test_started_in_a_terminal_it_says_what_it_is(env, tmp_path: Path) -> None:
+    """A person who runs reverie-mcp by hand learns it is an MCP server and how to use it."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen([REVERIE_MCP], stdin=terminal, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=shim_env(env), cwd=str(tmp_path))
+    os.close(terminal)
+    try:
+        os.write(controller, b"\x04")  # Ctrl-D: end of input, as a person would quit
+        _, err = proc.communicate(timeout=10)
+    finally:
+        os.close(controller)
+        if proc.poll() is None:
+            proc.kill()
+    assert b"reverie-mcp is a stdio MCP server" in err
+    assert b'"command": "reverie-mcp"' in err

@@ -92,7 +92,9 @@ def test_modern_requests_need_meta_and_a_supported_version(shim: RawShim) -> Non
 def test_garbage_and_unknown_methods_get_errors_and_the_shim_keeps_serving(shim: RawShim) -> None:
     shim.initialize()
     shim.write(b"this is not json\n")
-    assert shim.next()["error"]["code"] == -32700
+    garbage = shim.next()
+    assert garbage["error"]["code"] == -32700
+    assert "id" in garbage and garbage["id"] is None  # JSON-RPC 2.0: null, not missing
     shim.write(b'{"jsonrpc": "2.0", "id": 5, "method": "tools/list"\n')  # truncated
     assert shim.next()["error"]["code"] == -32700
     shim.write(b"[1, 2]\n")

@@ -186,7 +186,14 @@ class SchemaCheck:
             )
 
     def message(self, msg: dict[str, Any], method: str | None = None) -> None:
-        """A whole message from the shim; ``method`` names the request it answers."""
+        """A whole message from the shim; ``method`` names the request it answers.
+
+        An error answering no request carries ``"id": null``, as JSON-RPC 2.0
+        requires; MCP's schemas type ids as strings or numbers only (and make
+        the id optional on errors), so such a message is checked without it.
+        """
+        if "error" in msg and "id" in msg and msg["id"] is None:
+            msg = {k: v for k, v in msg.items() if k != "id"}
         self.validate("JSONRPCMessage", msg)
         if "error" in msg:
             name = "JSONRPCErrorResponse" if "JSONRPCErrorResponse" in self.defs else "JSONRPCError"

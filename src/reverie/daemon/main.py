@@ -80,7 +80,7 @@ def serve(*, detached: bool = False) -> int:
         try:
             app = build_app(paths, config, SYSTEM_CLOCK, socket_path=str(listener.getsockname()),
                             socket_activated=inherited is not None)
-            anyio.run(run, app, listener, _announce(app))
+            anyio.run(run, app, listener, _announce(app, foreground=not detached))
         finally:
             # An inherited socket belongs to the service manager: never unlink it.
             if bound is not None:
@@ -136,7 +136,15 @@ def build_app(
     return app
 
 
-def _announce(app: DaemonApp) -> Callable[[], None]:
+# What a person who ran the daemon in a terminal (``make run``) does next.
+NEXT_STEP = (
+    "ready. Next: add Reverie to your editor's MCP configuration (e.g. .mcp.json): "
+    '{"mcpServers": {"reverie": {"command": "reverie-mcp"}}} (README: "Use it from '
+    'your editor"). Ctrl-C stops the daemon.'
+)
+
+
+def _announce(app: DaemonApp, *, foreground: bool = False) -> Callable[[], None]:
     def on_listening() -> None:
         log.info(
             "reverie %s listening on %s (pid %d%s)",
@@ -145,6 +153,8 @@ def _announce(app: DaemonApp) -> Callable[[], None]:
             app.pid,
             ", socket-activated" if app.socket_activated else "",
         )
+        if foreground and sys.stderr.isatty():
+            log.info("%s", NEXT_STEP)
         sd_notify("READY=1")
 
     return on_listening

@@ -21,6 +21,14 @@ from reverie.client.shim.server import Shim
 from reverie.protocol.version import __version__
 
 DEFAULT_TIMEOUT_S = 60.0
+# Shown on stderr when a person starts the server in a terminal, where it
+# would otherwise sit silently waiting for JSON-RPC on stdin.
+TERMINAL_NOTE = (
+    "reverie-mcp is a stdio MCP server: your editor starts it and talks to it on "
+    "stdin/stdout. To use it, add to your editor's MCP configuration (e.g. .mcp.json):\n"
+    '  {"mcpServers": {"reverie": {"command": "reverie-mcp"}}}\n'
+    "See the README (\"Use it from your editor\"). Ctrl-D or Ctrl-C quits.\n"
+)
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -64,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
 
+    if sys.stdin.isatty():
+        sys.stderr.write(TERMINAL_NOTE)
+        sys.stderr.flush()
     hint = resolve_hint(args.project, os.environ, os.getcwd())
     shim: Shim | None = None
 

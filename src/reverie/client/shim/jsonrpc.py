@@ -70,13 +70,12 @@ def response(request_id: Any, result: Any) -> dict[str, Any]:
 
 
 def error(request_id: Any, code: int, message: str, data: Any = None) -> dict[str, Any]:
-    """An error response. Without a request id (unparseable input) ``id`` is left out:
-    MCP's schema has no null id, and JSON-RPC clients treat a missing one alike."""
+    """An error response. Without a request id (unparseable input) ``id`` is null,
+    as JSON-RPC 2.0 requires of a parse error or an invalid request: a client
+    must be able to tell an answer to no request from a notification."""
     err: dict[str, Any] = {"code": code, "message": message}
     if data is not None:
         err["data"] = data
-    if request_id is None:
-        return {"jsonrpc": "2.0", "error": err}
     return {"jsonrpc": "2.0", "id": request_id, "error": err}
 
 
