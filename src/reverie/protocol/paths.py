@@ -4,7 +4,9 @@ One function, :func:`resolve`, answers for the daemon, the shim and
 ``daemonctl`` alike, so all three always agree on the socket and lock. The
 platform's conventional directories come from platformdirs; ``REVERIE_HOME``
 moves everything under one directory, which is what tests and isolated
-installations rely on.
+installations rely on. :func:`socket_path`, all a client needs, finds the
+runtime dir without importing platformdirs where it can be sure of
+platformdirs' answer.
 """
 
 from __future__ import annotations
@@ -102,6 +104,65 @@ def _platform_runtime_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"{APP_NAME}-{os.getuid()}"
 
 
+def _runtime_dir_without_platformdirs(platform: str = sys.platform) -> str | None:
+    """``_platform_runtime_dir()`` as text, without importing platformdirs; None when unsure.
+
+    platformdirs' import (``tempfile``, ``shutil``, ``random``, pathlib) costs a
+    hook more than the rest of its path, and all a client needs is the
+    runtime dir. This gives platformdirs' own answer for the common cases on
+    Linux and macOS, reading its rules (``unix.Unix``, ``macos.MacOS``,
+    ``_xdg``, ``_runtime``, ``_paths``): ``$XDG_RUNTIME_DIR`` when it is an
+    absolute path to a real directory of this user's with mode 0700 below
+    parents no other user can replace; else, on Linux, ``/run/user/<euid>``
+    under the same rule, and on macOS ``~/Library/Caches/TemporaryItems``.
+    Whatever would make platformdirs warn, look further or decide otherwise
+    (a link, a missing or shared directory, an unusual path, another
+    platform, Android) returns None, and the caller asks platformdirs. The
+    environment is this process's, as platformdirs reads it. The trust
+    checks stay where they were: ``check_private_dir`` on Reverie's own
+    directory and the daemon's uid, by every client, before anything is sent.
+    """
+    environ = os.environ
+    if (platform not in ("linux", "darwin") or hasattr(sys, "getandroidapilevel")
+            or "ANDROID_DATA" in environ or "ANDROID_ROOT" in environ):
+        return None
+    base = environ.get("XDG_RUNTIME_DIR", "")
+    if os.path.isabs(base) or platform == "linux":
+        base = base if os.path.isabs(base) else f"/run/user/{os.geteuid()}"
+        if not _plainly_private(base):
+            return None
+    elif os.path.isabs(environ.get("HOME", "")):
+        base = os.path.expanduser("~/Library/Caches/TemporaryItems")
+    else:
+        return None
+    # Then _platform_runtime_dir's own test of the parent (else it picks a temp dir).
+    if not (os.path.isdir(base) and os.access(base, os.W_OK)):
+        return None
+    return os.path.join(base, APP_NAME)
+
+
+def _plainly_private(path: str) -> bool:
+    """Whether platformdirs certainly accepts ``path`` as a runtime dir: no link anywhere
+    on it, every parent a directory of root's or this user's not writable by others
+    (unless sticky), and ``path`` itself this user's directory with mode 0700."""
+    if path == "/" or path.startswith("//") or os.path.normpath(path) != path:
+        return False
+    euid = os.geteuid()
+    parts = path.split("/")
+    try:
+        for i in range(2, len(parts)):
+            st = os.lstat("/".join(parts[:i]))
+            if (stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode)
+                    or st.st_uid not in (0, euid)
+                    or (st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX)):
+                return False
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return (stat.S_ISDIR(st.st_mode) and not stat.S_ISLNK(st.st_mode) and st.st_uid == euid
+            and st.st_mode & 0o777 == 0o700)
+
+
 def _reverie_home(home: str) -> str:
     return os.path.abspath(os.path.expanduser(home))
 
@@ -109,13 +170,18 @@ def _reverie_home(home: str) -> str:
 def socket_path(env: Mapping[str, str] | None = None) -> str:
     """The daemon's socket, as text: ``resolve(env).socket``, and all a client needs to connect.
 
-    Under ``REVERIE_HOME`` it is found with ``os.path`` alone, so a hook pays
-    for neither pathlib nor platformdirs; otherwise it is :func:`resolve`'s.
+    Found with ``os.path`` alone under ``REVERIE_HOME``, and in the platform's
+    runtime dir wherever :func:`_runtime_dir_without_platformdirs` is sure of
+    it, so a hook pays for neither pathlib nor platformdirs; otherwise it is
+    :func:`resolve`'s.
     """
     env = os.environ if env is None else env
     home = env.get("REVERIE_HOME")
     if home:
         return os.path.join(_reverie_home(home), "run", SOCKET_NAME)
+    runtime_dir = _runtime_dir_without_platformdirs()
+    if runtime_dir is not None:
+        return os.path.join(runtime_dir, SOCKET_NAME)
     return os.fspath(resolve(env).socket)
 
 

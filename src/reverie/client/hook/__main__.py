@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NoReturn
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    import signal
+else:
+    # ``signal``'s C core, loaded before any code runs, with the same calls; the module
+    # itself turns every constant into an enum at import, a cost per hook for nothing.
+    import _signal as signal
 
 DEFAULT_BUDGET_S = 0.75
 MAX_INPUT = 16 * 1024 * 1024
@@ -63,44 +69,31 @@ def _budget(env: Mapping[str, str]) -> float:
     return min(max(value, 0.05), 60.0)
 
 
-@contextlib.contextmanager
-def _without_typing_extensions() -> Iterator[None]:
-    """Import msgspec as if ``typing_extensions`` were not installed.
+def _dump(out: Mapping[str, Any]) -> str:
+    """The editor's output as compact JSON, UTF-8 left as is: the text msgspec.json wrote."""
+    import json
 
-    msgspec prefers ``typing_extensions.get_type_hints`` when it can import
-    it, and that import (it loads ``inspect``, and ``inspect`` loads ``ast``,
-    ``dis`` and ``tokenize``) costs a hook more than the rest of msgspec. The
-    standard library's ``typing`` resolves every type the wire uses, which is
-    msgspec's own fallback. Hidden for msgspec's first import only, and only
-    where nothing has imported either yet, so no other code is affected.
-    """
-    if "msgspec" in sys.modules or "typing_extensions" in sys.modules:
-        yield
-        return
-    sys.modules["typing_extensions"] = None  # type: ignore[assignment]  # "not installed"
-    try:
-        yield
-    finally:
-        if "typing_extensions" in sys.modules and sys.modules["typing_extensions"] is None:
-            del sys.modules["typing_extensions"]
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
 
 
-def _read_input(decode: Callable[[bytes], Any]) -> Any:
+def _read_input() -> Any:
     if sys.stdin is None or sys.stdin.isatty():
         return {}
     raw = sys.stdin.buffer.read(MAX_INPUT + 1)
     if len(raw) > MAX_INPUT:
         raise ValueError(f"hook input over {MAX_INPUT} bytes")
-    return decode(raw) if raw.strip() else {}
+    import json
+
+    return json.loads(raw) if raw.strip() else {}
 
 
 def run(argv: list[str], env: Mapping[str, str], deadline: float) -> int:
-    with _without_typing_extensions():
-        import msgspec
-
-        from reverie.client.hook.ask import ask
-        from reverie.client.hook.call import SESSION_START
-        from reverie.client.hook.editors import EDITORS, detect
+    # Neither msgspec nor platformdirs on the way to an answer (the session start's general
+    # client aside): the editor's JSON goes through the standard library's json, the wire
+    # through ``minipack`` (see ``ask``).
+    from reverie.client.hook.ask import ask
+    from reverie.client.hook.call import SESSION_START
+    from reverie.client.hook.editors import EDITORS, detect
 
     flag: str | None = None
     args = list(argv)
@@ -112,7 +105,7 @@ def run(argv: list[str], env: Mapping[str, str], deadline: float) -> int:
         if flag not in EDITORS:
             _say(f"unknown editor {flag!r}; known: {', '.join(EDITORS)}")
             return 0
-    data = _read_input(msgspec.json.decode)
+    data = _read_input()
     if not isinstance(data, dict):
         _say("nothing added: the hook input is not a JSON object")
         return 0
@@ -129,24 +122,38 @@ def run(argv: list[str], env: Mapping[str, str], deadline: float) -> int:
     out = editor.render(call, native, answer if isinstance(answer, dict) else {})
     _disarm()
     if out:
-        sys.stdout.write(msgspec.json.encode(out).decode() + "\n")
+        sys.stdout.write(_dump(out) + "\n")
         sys.stdout.flush()
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The hook. Called as the command (``argv`` None), it also ends the process itself
+    once stdout is flushed, skipping the interpreter's shutdown: unloading every module
+    is time the editor waits for and nothing needs (the socket is closed, no thread or
+    file is left with anything to finish)."""
     env = os.environ
     budget = _budget(env)
     deadline = time.monotonic() + budget
     _arm(budget)
     try:
-        return run(sys.argv[1:] if argv is None else argv, env, deadline)
+        code = run(sys.argv[1:] if argv is None else argv, env, deadline)
     except Exception as exc:  # never the editor's problem: exit 0, say why once
         message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         _say(f"nothing added (fail open): {message}")
-        return 0
+        code = 0
     finally:
         _disarm()
+    if argv is None:
+        _end(code)
+    return code
+
+
+def _end(code: int) -> NoReturn:
+    with contextlib.suppress(OSError, ValueError):  # an editor that closed our stdout
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,10 @@ Each editor adapter (``claude``, ``cursor``, ``copilot``) turns the editor's
 stdin into a :class:`HookCall` and the daemon's answer back into the
 editor's stdout shape. The daemon sees only this, as the params of
 ``hooks.event`` (``docs/PROTOCOL.md``).
+
+Plain Python on purpose: every hook imports this, and msgspec (for a
+Struct) or ``dataclasses`` (which imports ``inspect``) would cost each one
+more than the rest of its start.
 """
 
 from __future__ import annotations
@@ -11,8 +15,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
-
-import msgspec
 
 SESSION_START = "session-start"
 PROMPT = "prompt"
@@ -28,17 +30,25 @@ MAX_FILES = 32
 FILE_KEYS = ("file_path", "notebook_path", "path", "filePath", "target_file", "target_notebook")
 
 
-class HookCall(msgspec.Struct, kw_only=True):
-    event: str
-    editor: str
-    conversation: str = ""
-    cwd: str = ""
-    project: str = ""
-    prompt: str = ""
-    files: list[str] = []  # msgspec gives each instance its own list
-    source: str = ""
-    # Whether the editor can show text to the model at this event (None: the event's default).
-    context: bool | None = None
+class HookCall:
+    """One event, as the daemon's ``HookParams`` reads it (unset fields are not sent)."""
+
+    __slots__ = ("context", "conversation", "cwd", "editor", "event", "files", "project",
+                 "prompt", "source")
+
+    def __init__(self, *, event: str, editor: str, conversation: str = "", cwd: str = "",
+                 project: str = "", prompt: str = "", files: list[str] | None = None,
+                 source: str = "", context: bool | None = None) -> None:
+        self.event = event
+        self.editor = editor
+        self.conversation = conversation
+        self.cwd = cwd
+        self.project = project
+        self.prompt = prompt
+        self.files: list[str] = [] if files is None else files
+        self.source = source
+        # Whether the editor can show text to the model at this event (None: the event's default).
+        self.context = context
 
     def params(self) -> dict[str, Any]:
         out: dict[str, Any] = {"event": self.event, "editor": self.editor}
@@ -63,9 +73,11 @@ def text(data: Mapping[str, Any], key: str) -> str:
 def edited_files(tool_input: Any) -> list[str]:
     """The files a tool's input names (a dict, or a JSON object encoded as a string)."""
     if isinstance(tool_input, str):
+        import json  # already loaded: the hook's input was read with it
+
         try:
-            tool_input = msgspec.json.decode(tool_input)
-        except ValueError:  # not JSON, or not text msgspec can read as UTF-8
+            tool_input = json.loads(tool_input)
+        except (ValueError, RecursionError):  # not JSON, or nested past the interpreter's stack
             return []
     if not isinstance(tool_input, dict):
         return []
