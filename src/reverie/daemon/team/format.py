@@ -32,6 +32,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from reverie.daemon.scheduling.breathing import breathe
+
 FORMAT = 1
 EventKind = Literal["outcome", "archived", "restored", "edited", "rule"]
 # The same time written by two machines compares equal below this.
@@ -186,11 +188,15 @@ def _rule_state(record: RuleRecord) -> RuleState:
 def fold(memories: list[MemoryRecord], rules: list[RuleRecord],
          events: list[tuple[str, Event]]) -> tuple[dict[str, Memory], dict[str, Rule]]:
     """Each record's state, from its creation and its events (``(file name, event)``)."""
-    mems = {m.id: Memory(record=m, created_at=epoch(m.created), content=m.content,
-                         rationale=m.rationale) for m in memories}
+    mems: dict[str, Memory] = {}
+    for m in memories:
+        breathe()
+        mems[m.id] = Memory(record=m, created_at=epoch(m.created), content=m.content,
+                            rationale=m.rationale)
     rls = {r.id: Rule(record=r, state=_rule_state(r), changed_at=epoch(r.created))
            for r in rules}
     for _, ev in sorted(events, key=lambda pair: (epoch(pair[1].at), pair[0])):
+        breathe()
         at = epoch(ev.at)
         if ev.kind == "rule":
             rule = rls.get(ev.rule)

@@ -63,18 +63,22 @@ def shared_memories(conn: sqlite3.Connection, categories: Iterable[str]) -> list
         f"FROM memories WHERE category IN ({marks}) OR team_id IS NOT NULL ORDER BY id",
         cats))
     files: dict[int, list[str]] = {}
-    for mid, path in conn.execute(
+    for mid, path in fetch_breathing(conn.execute(
             "SELECT f.memory_id, f.path FROM memory_files f JOIN memories m "
             f"ON m.id = f.memory_id WHERE m.category IN ({marks}) OR m.team_id IS NOT NULL "
-            "ORDER BY f.memory_id, f.path", cats):
+            "ORDER BY f.memory_id, f.path", cats)):
         files.setdefault(mid, []).append(path)
-    return [LocalMemory(
-        id=r[0], team_id=r[1], category=r[2], content=r[3], rationale=r[4],
-        tags=json.loads(r[5]), files=files.get(r[0], []), created_at=r[6], updated_at=r[7],
-        outcome=r[8], note=r[9] or "", outcome_at=r[10] or 0.0, archived=bool(r[11]),
-        reason=r[12] or "", archived_at=r[13] or (r[7] if r[11] else 0.0),
-        restored_at=r[14] or 0.0, author=r[15],
-    ) for r in rows]
+    out = []
+    for r in rows:
+        breathe()
+        out.append(LocalMemory(
+            id=r[0], team_id=r[1], category=r[2], content=r[3], rationale=r[4],
+            tags=json.loads(r[5]), files=files.get(r[0], []), created_at=r[6],
+            updated_at=r[7], outcome=r[8], note=r[9] or "", outcome_at=r[10] or 0.0,
+            archived=bool(r[11]), reason=r[12] or "",
+            archived_at=r[13] or (r[7] if r[11] else 0.0), restored_at=r[14] or 0.0,
+            author=r[15]))
+    return out
 
 
 def shared_rules(conn: sqlite3.Connection) -> list[LocalRule]:
