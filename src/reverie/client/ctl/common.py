@@ -154,6 +154,15 @@ def id_arg(kind: str) -> Callable[[str], int]:
     return parse
 
 
+def project_options() -> argparse.ArgumentParser:
+    """``--project PATH`` and ``--json``: the parent parser of commands about one project."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--project", metavar="PATH",
+                        help="a path inside the project (default: the current directory)")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    return common
+
+
 def project_arg(value: str | None) -> str:
     """``--project``: a path inside the project (default: here), sent absolute."""
     return os.path.abspath(value or ".")

@@ -31,6 +31,7 @@ from reverie.client.ctl.common import (
     parse_since,
     print_json,
     project_arg,
+    project_options,
 )
 from reverie.client.ctl.output import Painter
 
@@ -41,10 +42,7 @@ memory_id = id_arg("memory")
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--project", metavar="PATH",
-                        help="a path inside the project (default: the current directory)")
-    common.add_argument("--json", action="store_true", help="machine-readable output")
+    common = project_options()
     p = sub.add_parser("memories", help="list, search, show and correct a project's memories",
                        description=__doc__.split("\n\n")[0] if __doc__ else None)
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -17,7 +17,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from reverie.client.ctl.common import EXIT_OK, daemon_connection, id_arg, print_json, project_arg
+from reverie.client.ctl.common import (
+    EXIT_OK,
+    daemon_connection,
+    id_arg,
+    print_json,
+    project_arg,
+    project_options,
+)
 from reverie.client.ctl.output import Column, Painter, clip, one_line, table, width
 
 ADVICE = (("must_do", "must do"), ("must_not", "must not"), ("ask_first", "ask first"),
@@ -28,10 +35,7 @@ rule_id = id_arg("rule")
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--project", metavar="PATH",
-                        help="a path inside the project (default: the current directory)")
-    common.add_argument("--json", action="store_true", help="machine-readable output")
+    common = project_options()
     p = sub.add_parser("rules", help="list, add, disable and enable a project's rules")
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     ls = actions.add_parser("list", parents=[common], help="every rule, with its advice")

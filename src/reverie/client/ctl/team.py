@@ -22,15 +22,13 @@ from reverie.client.ctl.common import (
     daemon_connection,
     print_json,
     project_arg,
+    project_options,
 )
 from reverie.client.ctl.output import ago_words
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--project", metavar="PATH",
-                        help="a path inside the project (default: the current directory)")
-    common.add_argument("--json", action="store_true", help="machine-readable output")
+    common = project_options()
     p = sub.add_parser("team", help="memory shared with your team through the repository")
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("status", parents=[common],
