@@ -51,7 +51,10 @@ def test_a_decision_reaches_a_teammate_by_pull_alone(machines) -> None:
     ann.push()
 
     assert bob.pull().returncode == 0
-    (hit,) = recall(bob, "integer cents")  # no team sync: the request path noticed the pull
+    # No team sync: the next request (a person's listing, or a tool) notices the pull.
+    listed = bob.wire("memories.list", project=str(bob.root))["memories"]
+    assert [m["id"] for m in listed] and "integer cents" in str(listed)
+    (hit,) = recall(bob, "integer cents")
     assert hit["content"] == "Order totals are integer cents"
     assert hit["rationale"] == "floats drifted by a cent on refunds"
     assert hit["files"] == ["orders/totals.py"]

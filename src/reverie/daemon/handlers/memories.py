@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import msgspec
@@ -77,11 +78,15 @@ def person(ctx: CallContext) -> Actor:
     return Actor(agent=client, client=client)
 
 
-def hold(ctx: CallContext, path: str) -> contextlib.AbstractAsyncContextManager[ProjectContext]:
-    """The project at ``path`` (absolute: the daemon's working directory is not the caller's)."""
+@contextlib.asynccontextmanager
+async def hold(ctx: CallContext, path: str) -> AsyncIterator[ProjectContext]:
+    """The project at ``path`` (absolute: the daemon's working directory is not the caller's),
+    with what a pull brought into its team files imported first, as tools see it."""
     if not os.path.isabs(path):
         raise InvalidInput(f"`project` must be an absolute path, got {path!r}")
-    return ctx.app.projects.hold(path)
+    async with ctx.app.projects.hold(path) as project:
+        await ctx.app.team.before_request(project)
+        yield project
 
 
 def _project(p: ProjectContext) -> dict[str, str]:
