@@ -8,6 +8,7 @@ private; round trips change nothing; a broken file is reported and skipped.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import signal
 import sqlite3
@@ -242,3 +243,19 @@ def test_a_restore_outranks_an_earlier_archive(machines) -> None:
     ann.pull()
     assert [m["id"] for m in recall(ann, "ship api v2")] == [mid]
     assert bob.sync()["exported"] == 0 and ann.sync()["exported"] == 0
+
+
+def test_a_record_beyond_remembers_bounds_is_refused_not_imported(machines) -> None:
+    """Team files are input from anyone who can push: bounded as `remember` bounds input."""
+    _, bob = machines
+    base = bob.root / ".reverie" / "team" / "memories"
+    base.mkdir(parents=True)
+    record = {"format": 1, "id": "00000000000000aa", "category": "note", "content": "x",
+              "author": "Eve <eve@example.com>", "created": "2026-01-01T00:00:00.000Z",
+              "project": "shop"}
+    (base / "00000000000000aa.json").write_text(json.dumps(record))
+    huge = dict(record, id="00000000000000bb", category="decision", content="y" * 100_000)
+    (base / "00000000000000bb.json").write_text(json.dumps(huge))
+    refused = {r["path"] for r in bob.wire("team.status", path=str(bob.root))["refused"]}
+    assert refused == {"memories/00000000000000aa.json", "memories/00000000000000bb.json"}
+    assert bob.sync()["imported"] == 0

@@ -32,10 +32,12 @@ from typing import Any, Literal
 
 import msgspec
 
+from reverie.daemon import limits
 from reverie.daemon.scheduling.breathing import breathe
 
 FORMAT = 1
 EventKind = Literal["outcome", "archived", "restored", "edited", "rule"]
+Category = Literal["decision", "pattern", "warning", "learning"]
 # The same time written by two machines compares equal below this.
 TIME_EPSILON_S = 0.0015
 _ID = re.compile(r"^[0-9a-f]{16}$")
@@ -45,24 +47,25 @@ _CONFLICT = re.compile(rb"^(<<<<<<<|=======|>>>>>>>)( |$)", re.MULTILINE)
 class MemoryRecord(msgspec.Struct, kw_only=True, omit_defaults=True):
     format: int
     id: str
-    category: str
-    content: str
-    rationale: str = ""
-    tags: list[str] = []
-    files: list[str] = []
+    category: Category
+    # Bounded as `remember` bounds them: a file is input from anyone with push access.
+    content: limits.Content
+    rationale: limits.Rationale = ""
+    tags: limits.Tags = []
+    files: limits.Files = []
     author: str
     created: str
     project: str
 
 
 class RuleState(msgspec.Struct, kw_only=True, omit_defaults=True):
-    trigger: str
-    file_globs: list[str] = []
-    must_do: list[str] = []
-    must_not: list[str] = []
-    ask_first: list[str] = []
-    warnings: list[str] = []
-    priority: int = 0
+    trigger: limits.Line
+    file_globs: limits.Lines = []
+    must_do: limits.Lines = []
+    must_not: limits.Lines = []
+    ask_first: limits.Lines = []
+    warnings: limits.Lines = []
+    priority: limits.Priority = 0
     enabled: bool = True
 
 
@@ -84,10 +87,10 @@ class Event(msgspec.Struct, kw_only=True, omit_defaults=True):
     at: str
     author: str
     outcome: str = ""  # outcome: "worked" or "failed", with its note
-    note: str = ""
-    reason: str = ""  # archived
-    content: str = ""  # edited
-    rationale: str = ""
+    note: limits.Note = ""
+    reason: limits.ShortText = ""  # archived
+    content: limits.Content = ""  # edited
+    rationale: limits.Rationale = ""
     state: RuleState | None = None  # rule: the rule's whole new state
 
     @property

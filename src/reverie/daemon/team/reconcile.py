@@ -19,7 +19,7 @@ Pure (no I/O): cheap to test; it runs in a worker thread, breathing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from reverie.daemon.scheduling.breathing import breathe
 from reverie.daemon.team import format as fmt
@@ -120,9 +120,9 @@ def _export_whole(ctx: Context, local: LocalMemory) -> None:
     if local.team_id is None:
         ctx.plan.named.append(("memories", local.id, team_id, author))
     record = fmt.MemoryRecord(
-        format=fmt.FORMAT, id=team_id, category=local.category, content=local.content,
-        rationale=local.rationale, tags=local.tags, files=local.files, author=author,
-        created=fmt.iso(local.created_at), project=ctx.project)
+        format=fmt.FORMAT, id=team_id, category=cast(fmt.Category, local.category),
+        content=local.content, rationale=local.rationale, tags=local.tags, files=local.files,
+        author=author, created=fmt.iso(local.created_at), project=ctx.project)
     ctx.plan.writes.append((f"memories/{team_id}.json", fmt.encode(record)))
     if local.outcome != "unknown":
         ctx.event("memory", team_id, local.outcome_at or local.updated_at,
