@@ -159,18 +159,17 @@ IGNORED = {
 def test_unparseable_lines_are_parse_errors_and_the_shim_keeps_serving(shim, name):
     before = _ping_after(shim, PARSE_ERRORS[name])
     assert len(before) == 1, before
-    assert before[0]["error"]["code"] == -32700 and "id" not in before[0], before
+    assert before[0]["error"]["code"] == -32700 and before[0]["id"] is None, before
     shim.assert_clean()
 
 
 @pytest.mark.parametrize("name", list(NON_STANDARD))
 def test_nan_and_infinity_never_crash_the_shim_nor_come_back(shim, name):
     before = _ping_after(shim, NON_STANDARD[name])
-    # A parse error (or an invalid request, without an id), or for a notification
+    # A parse error (or an invalid request, with a null id), or for a notification
     # nothing at all; never a reply echoing NaN.
-    assert all(msg["error"]["code"] in (-32700, -32600) and "id" not in msg for msg in before), (
-        before
-    )
+    assert all(msg["error"]["code"] in (-32700, -32600) and msg["id"] is None
+               for msg in before), before
     assert len(before) <= 1
     shim.assert_clean()
 
@@ -187,7 +186,7 @@ def test_boolean_ids_are_invalid_not_integers(shim, value):
     before = _ping_after(shim, line)
     assert len(before) == 1, before
     assert before[0]["error"]["code"] == -32600, before
-    assert "id" not in before[0] or not isinstance(before[0]["id"], bool), before
+    assert before[0]["id"] is None, before  # not echoed as a boolean
     shim.assert_clean()
 
 
