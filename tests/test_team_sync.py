@@ -259,3 +259,14 @@ def test_a_record_beyond_remembers_bounds_is_refused_not_imported(machines) -> N
     refused = {r["path"] for r in bob.wire("team.status", path=str(bob.root))["refused"]}
     assert refused == {"memories/00000000000000aa.json", "memories/00000000000000bb.json"}
     assert bob.sync()["imported"] == 0
+
+
+def test_a_sync_that_fails_is_retried_on_the_next_change_not_on_every_call(machines) -> None:
+    ann, _ = machines
+    team = ann.root / ".reverie" / "team"
+    team.parent.mkdir(exist_ok=True)
+    team.write_text("not a directory\n")  # every read of the team files fails
+    for _ in range(3):
+        ann.tool("recall", query="anything")
+    failures = ann.daemon.stderr().count("team sync of project shop failed")
+    assert failures == 1, ann.daemon.stderr()[-2000:]

@@ -194,6 +194,8 @@ class TeamSync:
         except Exception:
             log.exception("team sync of project %s failed; it is retried on the next change",
                           identity.name)
+            # As the log says: not on every request until then.
+            self._entry(identity).synced = files.signature(team_dir(identity))
 
     def author(self, identity: ProjectIdentity) -> str | None:
         """This machine's author in a team project, once a sync has asked git."""
