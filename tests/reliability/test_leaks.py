@@ -36,5 +36,7 @@ def test_connect_disconnect_and_session_cycles_do_not_leak(daemon):
     cycles(daemon, size(400, 1000), sessions=True)
     fds = settle_fds(proc, fds0)
     rss = proc.memory_info().rss
-    assert fds == fds0, f"descriptors {fds0} -> {fds}"
+    # Fewer is no leak: a descriptor open at the baseline (an idle reader, a
+    # worker's pipe) may have been closed meanwhile.
+    assert fds <= fds0, f"descriptors {fds0} -> {fds}"
     assert rss - rss0 <= 5 * 2**20, f"RSS grew by {(rss - rss0) / 2**20:.1f} MB"
