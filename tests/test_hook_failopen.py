@@ -98,3 +98,54 @@ def test_a_project_the_daemon_refuses_fails_open(daemon, env, tmp_path) -> None:
     run = run_hook(hook_env(env, bare), claude_input("PreToolUse", str(bare)))
     failed_open(run)
     assert "fail open" in run.stderr
+
+
+def test_a_replaced_daemon_answers_the_same_conversation(daemon, env, tmp_path) -> None:
+    """A restart between two edits: the next hook reaches the new daemon, in time."""
+    project = make_project(tmp_path)
+    first = run_hook(hook_env(env, project), claude_input("SessionStart", str(project)))
+    assert "Briefing on project" in first.context(), first.stderr
+    old_pid = daemon.pid
+    daemon.stop()
+    daemon.start()
+    assert daemon.pid != old_pid
+    run = run_hook(budget_env(env, project), claude_input("PreToolUse", str(project)))
+    assert run.rc == 0 and run.elapsed < ONE_SECOND, (run.elapsed, run.stderr)
+    assert "fail open" not in run.stderr  # answered, by the new daemon
+
+
+def test_a_socket_that_is_not_a_daemon_fails_open(env, tmp_path) -> None:
+    """Something else listening where the daemon's socket was: nothing added, in time."""
+    import socket
+    import threading
+
+    project = make_project(tmp_path)
+    paths = resolve(env)
+    paths.runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(paths.runtime_dir, 0o700)
+    impostor = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    impostor.bind(str(paths.socket))
+    impostor.listen(4)
+    stop = threading.Event()
+
+    def babble() -> None:  # answers every connection with bytes that are no frame
+        impostor.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = impostor.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.sendall(b"\xff" * 64)
+
+    thread = threading.Thread(target=babble, daemon=True)
+    thread.start()
+    try:
+        for event in ("PreToolUse", "PostToolUse", "UserPromptSubmit"):
+            run = run_hook(budget_env(env, project), claude_input(event, str(project)))
+            failed_open(run)
+            assert run.elapsed < ONE_SECOND + 0.25, (event, run.elapsed)
+    finally:
+        stop.set()
+        thread.join(2)
+        impostor.close()
