@@ -20,16 +20,16 @@ from reverie.daemon.memory import briefing as brief
 from reverie.daemon.memory.briefing import Briefing
 from reverie.daemon.memory.recall import Hit
 from reverie.daemon.memory.results import age
+from reverie.daemon.memory.rules import ADVICE_LABELS
 
 LINE_CHARS = 240
 EDIT_BUDGET = 2000
 BRIEFING_BUDGET = 6000
 _FILES_SHOWN = 8
 
-_ADVICE = (("must_not", "must not"), ("ask_first", "ask first"), ("must_do", "must"),
-           ("warnings", "warning"), ("failed", "failed before"), ("decisions", "decision"),
+_ADVICE = (*ADVICE_LABELS.items(), ("failed", "failed before"), ("decisions", "decision"),
            ("learned", "learned"))
-_PREFLIGHT_QUIET = {"has_concerns", "truncated", "more", "guard", *(k for k, _ in _ADVICE)}
+_PREFLIGHT_QUIET = {"has_concerns", "more", "guard", *(k for k, _ in _ADVICE)}
 # Titles for sections of a result known here; any other field is titled from its name.
 _TITLES = {"claims": "Other agents' claims on these files"}
 _AGE = re.compile(r"\s*\([^()]*\bago\)$")
@@ -136,7 +136,7 @@ def reminder(files: list[str]) -> str:
 
 
 def rule_reason(rule_id: int, globs: list[str], kind: str, text: str) -> str:
-    label = "must not" if kind == "must_not" else "ask first"
+    label = ADVICE_LABELS[kind]
     return clip(f"Reverie rule #{rule_id} ({', '.join(globs)}): {label}: {text}", 500)
 
 

@@ -19,7 +19,7 @@ import msgspec
 from reverie.daemon.dreaming.digest import SECTION_NAMES
 from reverie.daemon.memory import gitinfo, records, rules_store
 from reverie.daemon.memory.results import age
-from reverie.daemon.memory.rules import Rule
+from reverie.daemon.memory.rules import ADVICE_LABELS, Rule
 
 if TYPE_CHECKING:
     from reverie.daemon.lifecycle.state import StateStore
@@ -84,11 +84,10 @@ def _rule_line(rule: Rule) -> str:
     parts = [f"#{rule.id} when: {rule.trigger}"]
     if rule.file_globs:
         parts.append(f"files: {', '.join(rule.file_globs)}")
-    for key, label in (("must_not", "must not"), ("must_do", "must"),
-                       ("ask_first", "ask first"), ("warnings", "warning")):
+    for key in ("must_not", "must_do", "ask_first", "warnings"):
         items = getattr(rule, key)
         if items:
-            parts.append(f"{label}: {'; '.join(items)}")
+            parts.append(f"{ADVICE_LABELS[key]}: {'; '.join(items)}")
     line = " | ".join(parts)
     return line if len(line) <= RULE_CHARS else line[: RULE_CHARS - 1] + "…"
 

@@ -42,6 +42,12 @@ K1 = 1.2
 B = 0.75
 
 
+# How each kind of a rule's advice reads in a line a model sees (briefing,
+# counsel, hooks), most binding first.
+ADVICE_LABELS = {"must_not": "must not", "ask_first": "ask first", "must_do": "must",
+                 "warnings": "warning"}
+
+
 class Rule(msgspec.Struct, kw_only=True):
     id: int
     trigger: str

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from reverie.daemon.memory import activity, probes
 from reverie.daemon.memory.activity import Actor
+from reverie.daemon.memory.rules_store import LISTS
 from reverie.daemon.scheduling.breathing import breathe, fetch_breathing
 
 
@@ -49,7 +50,6 @@ class LocalRule(NamedTuple):
 
 RULE_FIELDS = ("trigger", "file_globs", "must_do", "must_not", "ask_first", "warnings",
                "priority", "enabled")
-_LISTS = ("file_globs", "must_do", "must_not", "ask_first", "warnings")
 
 
 def shared_memories(conn: sqlite3.Connection, categories: Iterable[str]) -> list[LocalMemory]:
@@ -88,7 +88,7 @@ def shared_rules(conn: sqlite3.Connection) -> list[LocalRule]:
     out = []
     for r in rows:
         state = dict(zip(RULE_FIELDS, r[2:10], strict=True))
-        for key in _LISTS:
+        for key in LISTS:
             state[key] = json.loads(state[key])
         state["enabled"] = bool(state["enabled"])
         out.append(LocalRule(id=r[0], team_id=r[1], state=state, created_at=r[10],
@@ -175,5 +175,5 @@ def apply(conn: sqlite3.Connection, *, new: list[NewShared], new_rules: list[New
 
 def rule_values(state: dict[str, Any]) -> dict[str, Any]:
     """A rule's state as its columns hold it."""
-    return {key: (json.dumps(state[key]) if key in _LISTS else
+    return {key: (json.dumps(state[key]) if key in LISTS else
                   int(state[key]) if key == "enabled" else state[key]) for key in RULE_FIELDS}

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from reverie.daemon.errors import GuardRefused
 from reverie.daemon.memory import briefing as brief
 from reverie.daemon.memory import preflight
+from reverie.daemon.memory.rules import ADVICE_LABELS
 
 if TYPE_CHECKING:
     from reverie.daemon.tools.calls import MemoryCall
@@ -122,8 +123,7 @@ async def _counsel(call: MemoryCall, files: list[str], written: Any) -> str:
     return "\n".join(out)
 
 
-_LABELS = {"must_not": "must not", "ask_first": "ask first", "must_do": "must",
-           "warnings": "warning", "failed": "failed"}
+_LABELS = {**ADVICE_LABELS, "failed": "failed"}
 
 
 def _is_memory(source: str, memory_id: Any) -> bool:
